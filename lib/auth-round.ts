@@ -1,0 +1,112 @@
+import type { Subscription } from 'rxjs';
+import { timer } from 'rxjs';
+import type { AuthExchange } from './auth-exchange.js';
+import { AuthClosedError, AuthRejectedError, AuthTimeoutError, ConnectionClosedError } from './errors.js';
+import type { InboundFrame } from './inbound-frame.js';
+import type { SocketConnection } from './socket-connection.js';
+import { tokenFrom } from './token-source.js';
+
+/** What a round does with a frame: it was the ack, the reject, or not ours. */
+export type RoundVerdict = 'ack' | 'reject' | 'other';
+
+/**
+ * One auth exchange on one socket: fetch a token, send the auth frame as soon as the socket is
+ * open, and wait for the ack within the deadline. Shared by `authenticate` (on connect) and
+ * `reauthOnExpiry` (on the same socket later).
+ */
+export class AuthRound {
+  private token: { value: unknown } | undefined;
+  private authFrameSentAt: number | undefined;
+  private tokenSubscription: Subscription | undefined;
+  private deadline: Subscription | undefined;
+  private settled = false;
+  private started = false;
+
+  constructor(
+    private readonly exchange: AuthExchange,
+    private readonly connection: SocketConnection,
+    private readonly phase: 'authenticating' | 'reauthenticating',
+    private readonly fail: (error: unknown) => void,
+  ) {}
+
+  /** Starts fetching the token; the frame goes out once both the token and an open socket exist. */
+  fetchToken(): void {
+    this.tokenSubscription = tokenFrom(this.exchange.token, this.phase).subscribe({
+      next: (token) => {
+        this.token = { value: token };
+        this.sendIfReady();
+      },
+      error: (error: unknown) => this.settle(error),
+    });
+  }
+
+  /** Starts the ack deadline (on open, or at once for a re-auth) and sends if the token is here. */
+  startDeadline(): void {
+    this.started = true;
+    if (this.exchange.timeout > 0 && Number.isFinite(this.exchange.timeout)) {
+      this.deadline = timer(this.exchange.timeout, this.exchange.scheduler).subscribe(() =>
+        this.settle(new AuthTimeoutError(this.exchange.timeout, this.phase)),
+      );
+    }
+    this.sendIfReady();
+  }
+
+  /** Classifies an inbound frame; settles the round on its ack or reject. */
+  handle(frame: InboundFrame): RoundVerdict {
+    if (this.settled || this.authFrameSentAt === undefined) return 'other';
+    if (this.exchange.isAck(frame)) {
+      this.settle(undefined);
+      return 'ack';
+    }
+    if (this.exchange.isReject(frame)) {
+      this.settle(new AuthRejectedError(this.exchange.rejectReason(frame.json), this.phase));
+      return 'reject';
+    }
+    return 'other';
+  }
+
+  /**
+   * Turns a close during this round into the diagnosis a user needs: after the auth frame and
+   * before any ack, a close almost always means the server rejected the auth payload.
+   */
+  explainClose(error: unknown): unknown {
+    if (this.settled || this.authFrameSentAt === undefined || !(error instanceof ConnectionClosedError)) return error;
+    if (error instanceof AuthClosedError) return error;
+    return new AuthClosedError(
+      error.closeCode,
+      error.reason,
+      error.wasClean,
+      this.phase,
+      error.msSinceOpen,
+      this.exchange.scheduler.now() - this.authFrameSentAt,
+    );
+  }
+
+  /** Stops the token fetch and the deadline; nothing is left scheduled. */
+  cancel(): void {
+    this.settled = true;
+    this.tokenSubscription?.unsubscribe();
+    this.deadline?.unsubscribe();
+  }
+
+  private sendIfReady(): void {
+    if (!this.started || this.settled || this.token === undefined || this.authFrameSentAt !== undefined) return;
+    if (!this.connection.isOpen) return; // the close that follows reports it
+    try {
+      const token = this.token.value;
+      this.connection.sendFrame(this.exchange.message(token));
+      this.exchange.tokenExpiresAt = this.exchange.expiresAt(token);
+    } catch (error) {
+      this.settle(error);
+      return;
+    }
+    this.token = undefined; // hold the secret no longer than needed
+    this.authFrameSentAt = this.exchange.scheduler.now();
+  }
+
+  private settle(error: unknown): void {
+    if (this.settled) return;
+    this.cancel();
+    if (error !== undefined) this.fail(error);
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * Every failure a user must tell apart has its own class, a fixed `name`, a stable `code` and a
+ * readonly payload. Check with `instanceof`. No message here ever contains a token.
+ */
+
+/** The phase a connection was in when something happened. */
+export type ConnectionPhase = 'connecting' | 'authenticating' | 'ready' | 'reauthenticating';
+
+/** Common base: lets a catch-all handler recognise every error of this library. */
+export abstract class SocketPipelineError extends Error {
+  /** Stable machine-readable code, safe to switch on across versions. */
+  abstract readonly code: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+  /** Errors serialise to their payload, never to a stack or a token. */
+  toJSON(): Record<string, unknown> {
+    const { stack: _stack, cause: _cause, ...payload } = this as unknown as Record<string, unknown>;
+    return { name: this.name, code: this.code, message: this.message, ...payload };
+  }
+}
+
+/** The socket closed (by the server, the network or the browser) while the stream was live. */
+export class ConnectionClosedError extends SocketPipelineError {
+  override readonly name: string = 'ConnectionClosedError';
+  readonly code: string = 'CONNECTION_CLOSED';
+  constructor(
+    /** Close code from the close frame (1006 when the connection dropped without one). */
+    readonly closeCode: number,
+    /** Close reason sent by the peer, '' when none. */
+    readonly reason: string,
+    /** Whether a closing handshake completed. */
+    readonly wasClean: boolean,
+    /** Phase the connection was in when it closed. */
+    readonly phase: ConnectionPhase,
+    /** Milliseconds between open and close; `undefined` when the socket never opened. */
+    readonly msSinceOpen: number | undefined,
+    message?: string,
+  ) {
+    super(message ?? describeClose(closeCode, reason, phase, msSinceOpen));
+  }
+}
+
+/**
+ * The server closed the socket after the auth frame and before any ack or reject frame. Strict
+ * gateways answer a bad token, a wrong schema or a missing scope this way, with no error message.
+ */
+export class AuthClosedError extends ConnectionClosedError {
+  override readonly name = 'AuthClosedError';
+  override readonly code = 'AUTH_CLOSED';
+  constructor(
+    closeCode: number,
+    reason: string,
+    wasClean: boolean,
+    phase: ConnectionPhase,
+    msSinceOpen: number | undefined,
+    /** Milliseconds between sending the auth frame and the close. */
+    readonly msSinceAuthFrame: number,
+  ) {
+    super(
+      closeCode,
+      reason,
+      wasClean,
+      phase,
+      msSinceOpen,
+      `the server closed the connection (${closeCode}, ${reason ? `"${reason}"` : 'no reason'}) ` +
+        `${msSinceAuthFrame} ms after the auth frame and before any ack: it most likely rejected ` +
+        `the auth payload (schema, token or scopes)`,
+    );
+  }
+}
+
+/** The socket did not reach OPEN within the connect timeout. */
+export class ConnectTimeoutError extends SocketPipelineError {
+  override readonly name = 'ConnectTimeoutError';
+  readonly code = 'CONNECT_TIMEOUT';
+  readonly phase: ConnectionPhase = 'connecting';
+  constructor(/** The timeout that elapsed, in ms. */ readonly timeout: number) {
+    super(`the socket did not open within ${timeout} ms: check the URL, the network and that the server is up`);
+  }
+}
+
+/** No ack (nor reject) arrived within the auth deadline. */
+export class AuthTimeoutError extends SocketPipelineError {
+  override readonly name = 'AuthTimeoutError';
+  readonly code = 'AUTH_TIMEOUT';
+  constructor(
+    /** The deadline that elapsed, in ms. */
+    readonly timeout: number,
+    /** 'authenticating' on connect, 'reauthenticating' after an expiry. */
+    readonly phase: ConnectionPhase,
+  ) {
+    super(
+      `no auth ack within ${timeout} ms of the auth frame (${phase}): check the ack matcher ` +
+        `against what the server really answers`,
+    );
+  }
+}
+
+/** The server answered the auth frame with an explicit reject frame. */
+export class AuthRejectedError extends SocketPipelineError {
+  override readonly name = 'AuthRejectedError';
+  readonly code = 'AUTH_REJECTED';
+  constructor(
+    /** The server's reason, as extracted by the `rejectReason` option. */
+    readonly reason: string,
+    /** 'authenticating' on connect, 'reauthenticating' after an expiry. */
+    readonly phase: ConnectionPhase,
+  ) {
+    super(`the server rejected the auth frame (${phase}): ${reason || 'no reason given'}`);
+  }
+}
+
+/** The token provider threw, rejected or completed without a token. */
+export class TokenProviderError extends SocketPipelineError {
+  override readonly name = 'TokenProviderError';
+  readonly code = 'TOKEN_PROVIDER';
+  constructor(
+    /** 'authenticating' on connect, 'reauthenticating' after an expiry. */
+    readonly phase: ConnectionPhase,
+    cause: unknown,
+  ) {
+    super(`the token provider failed (${phase}): ${errorSummary(cause)}`, { cause });
+  }
+}
+
+/** No pong (or no inbound frame at all) within the deadline: the connection is presumed dead. */
+export class HeartbeatTimeoutError extends SocketPipelineError {
+  override readonly name = 'HeartbeatTimeoutError';
+  readonly code = 'HEARTBEAT_TIMEOUT';
+  constructor(
+    /** 'pong': a ping went unanswered; 'silence': the server said nothing for too long. */
+    readonly mode: 'pong' | 'silence',
+    /** The deadline that elapsed, in ms. */
+    readonly timeout: number,
+    /** Phase the connection was in. */
+    readonly phase: ConnectionPhase,
+  ) {
+    super(
+      mode === 'pong'
+        ? `no pong within ${timeout} ms of a ping: the connection is presumed dead (half-open)`
+        : `the server was silent for ${timeout} ms: the connection is presumed dead (half-open)`,
+    );
+  }
+}
+
+/** A frame could not be turned into a typed message. */
+export class DecodeError extends SocketPipelineError {
+  override readonly name = 'DecodeError';
+  readonly code = 'DECODE_ERROR';
+  constructor(
+    /** What went wrong: not JSON, wrong shape, binary where text was expected, or over the size limit. */
+    readonly kind: 'json' | 'schema' | 'binary' | 'too-large',
+    /** One line per failed field: `at .payload.id: expected number, got "x"`. Empty for non-schema kinds. */
+    readonly issues: readonly string[],
+    /** The start of the offending frame (at most 200 characters), for logs. */
+    readonly preview: string,
+    /** Frame size in bytes (UTF-16 code units for text frames). */
+    readonly size: number,
+  ) {
+    super(describeDecode(kind, issues, size));
+  }
+}
+
+/** A send was attempted on a socket that is not OPEN. */
+export class SocketNotOpenError extends SocketPipelineError {
+  override readonly name = 'SocketNotOpenError';
+  readonly code = 'NOT_OPEN';
+  constructor(/** The socket's readyState at the time. */ readonly readyState: number) {
+    super(`cannot send: the socket is ${READY_STATE_NAMES[readyState] ?? readyState}, not OPEN`);
+  }
+}
+
+/** No WebSocket constructor is available (Node without a global WebSocket, and none passed in). */
+export class WebSocketUnavailableError extends SocketPipelineError {
+  override readonly name = 'WebSocketUnavailableError';
+  readonly code = 'NO_WEBSOCKET';
+  constructor() {
+    super(
+      'no WebSocket implementation: this runtime has no global WebSocket. ' +
+        "In Node < 22 pass one: fromWebSocket(url, { WebSocketCtor: WebSocket }) with `import { WebSocket } from 'ws'`",
+    );
+  }
+}
+
+/** `retryWithBackoff` gave up: attempts or elapsed time exhausted. The last failure is the `cause`. */
+export class RetryExhaustedError extends SocketPipelineError {
+  override readonly name = 'RetryExhaustedError';
+  readonly code = 'RETRY_EXHAUSTED';
+  constructor(
+    /** Reconnect attempts made. */
+    readonly attempts: number,
+    /** Milliseconds since the first failure of this outage. */
+    readonly elapsedMs: number,
+    cause: unknown,
+  ) {
+    super(`gave up reconnecting after ${attempts} attempt(s) over ${elapsedMs} ms: ${errorSummary(cause)}`, { cause });
+  }
+}
+
+const READY_STATE_NAMES: Record<number, string> = { 0: 'CONNECTING', 1: 'OPEN', 2: 'CLOSING', 3: 'CLOSED' };
+
+function describeClose(code: number, reason: string, phase: ConnectionPhase, msSinceOpen: number | undefined): string {
+  const what = `${code}, ${reason ? `"${reason}"` : 'no reason'}`;
+  if (msSinceOpen === undefined) {
+    return `the connection failed before it opened (${what}): check the URL and that the server is reachable`;
+  }
+  return `the connection closed (${what}) while ${phase}, ${msSinceOpen} ms after it opened`;
+}
+
+function describeDecode(kind: DecodeError['kind'], issues: readonly string[], size: number): string {
+  switch (kind) {
+    case 'json':
+      return `a frame of ${size} bytes is not valid JSON`;
+    case 'binary':
+      return `a binary frame of ${size} bytes arrived where JSON text was expected`;
+    case 'too-large':
+      return `a frame of ${size} bytes is over the size limit`;
+    case 'schema':
+      return `a frame does not match the codec: ${issues.slice(0, 3).join('; ')}${issues.length > 3 ? ` (+${issues.length - 3} more)` : ''}`;
+  }
+}
+
+/** Name and message of a cause, without anything else it may carry. */
+function errorSummary(cause: unknown): string {
+  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
+  return String(cause);
+}

@@ -1,0 +1,24 @@
+import { NOT_JSON, type InboundFrame } from './inbound-frame.js';
+
+/**
+ * How an operator recognises a frame (an ack, a pong, an expiry notice): an io-ts codec, whose
+ * `is` is used (it checks without copying), or a predicate over the parsed JSON value.
+ */
+export type FrameMatcher = { is: (value: unknown) => boolean } | ((value: unknown) => boolean);
+
+/** Turns a matcher into a test on frames; non-JSON frames never match. */
+export function frameTest(matcher: FrameMatcher): (frame: InboundFrame) => boolean {
+  const test = typeof matcher === 'function' ? matcher : (value: unknown) => matcher.is(value);
+  return (frame) => {
+    const value = frame.json;
+    return value !== NOT_JSON && test(value);
+  };
+}
+
+/** Validates a matcher option at operator creation, naming the option when it is unusable. */
+export function assertMatcher(matcher: unknown, option: string): asserts matcher is FrameMatcher {
+  const usable =
+    typeof matcher === 'function' ||
+    (typeof matcher === 'object' && matcher !== null && typeof (matcher as { is?: unknown }).is === 'function');
+  if (!usable) throw new TypeError(`${option} must be an io-ts codec or a predicate function`);
+}

@@ -1,0 +1,67 @@
+import { DecodeError } from './errors.js';
+
+/** What {@link InboundFrame.json} returns for a frame that is not JSON text. */
+export const NOT_JSON: unique symbol = Symbol('NOT_JSON');
+
+const PREVIEW_LENGTH = 200;
+
+/**
+ * One frame as received. JSON is parsed at most once, lazily, however many operators look at it,
+ * because parsing dominates the cost of a message pipeline.
+ */
+export class InboundFrame {
+  private parsed: unknown = UNPARSED;
+  private failure: DecodeError | undefined;
+
+  constructor(
+    /** The raw payload: a string for text frames, binary otherwise. */
+    readonly data: unknown,
+    /** Frames longer than this are not parsed and are reported as too large. */
+    readonly maxBytes: number = Infinity,
+  ) {}
+
+  /** Length of a text frame in UTF-16 code units, or byte length of a binary one. */
+  get size(): number {
+    const data = this.data as { length?: number; byteLength?: number; size?: number };
+    if (typeof this.data === 'string') return this.data.length;
+    return data.byteLength ?? data.size ?? data.length ?? 0;
+  }
+
+  /** The parsed JSON value, or {@link NOT_JSON} when the frame is binary, too large or not JSON. */
+  get json(): unknown {
+    if (this.parsed === UNPARSED) this.parse();
+    return this.parsed;
+  }
+
+  /** Why {@link json} is {@link NOT_JSON}, as a typed error; `undefined` for a JSON frame. */
+  get error(): DecodeError | undefined {
+    if (this.parsed === UNPARSED) this.parse();
+    return this.failure;
+  }
+
+  /** The start of the frame, for error reports. */
+  preview(): string {
+    return typeof this.data === 'string' ? this.data.slice(0, PREVIEW_LENGTH) : `<binary ${this.size} bytes>`;
+  }
+
+  private parse(): void {
+    if (typeof this.data !== 'string') {
+      this.fail('binary');
+    } else if (this.data.length > this.maxBytes) {
+      this.fail('too-large');
+    } else {
+      try {
+        this.parsed = JSON.parse(this.data);
+      } catch {
+        this.fail('json');
+      }
+    }
+  }
+
+  private fail(kind: DecodeError['kind']): void {
+    this.parsed = NOT_JSON;
+    this.failure = new DecodeError(kind, [], kind === 'too-large' ? '' : this.preview(), this.size);
+  }
+}
+
+const UNPARSED = Symbol('UNPARSED');

@@ -1,0 +1,20 @@
+/**
+ * rxjs-socket-pipeline: a WebSocket as a typed, authenticated, self-healing RxJS stream.
+ * This entry is browser-safe: no `ws`, no Node built-ins.
+ */
+export { fromWebSocket, type FromWebSocketConfig } from './from-web-socket.js';
+export { waitForOpen, type WaitForOpenConfig } from './operators/wait-for-open.js';
+export { authenticate, type AuthenticateConfig } from './operators/authenticate.js';
+export { heartbeat, type HeartbeatConfig } from './operators/heartbeat.js';
+export { reauthOnExpiry, type ReauthOnExpiryConfig } from './operators/reauth-on-expiry.js';
+export { retryWithBackoff, type RetryWithBackoffConfig } from './operators/retry-with-backoff.js';
+export { messages, type MessagesConfig } from './operators/messages.js';
+export { CLOSE_CODES, retryPolicy, shouldRetry, type CloseCodeVerdict, type ShouldRetry } from './close-codes.js';
+export { backoffDelay, type Jitter } from './backoff.js';
+export * from './errors.js';
+export type * from './socket-event.js';
+export { SocketConnection, type Serializer } from './socket-connection.js';
+export { InboundFrame, NOT_JSON } from './inbound-frame.js';
+export type { FrameMatcher } from './frame-matcher.js';
+export { jwtExpiresAt, type TokenSource } from './token-source.js';
+export { ReadyState, type WebSocketCtor, type WebSocketLike } from './web-socket-like.js';

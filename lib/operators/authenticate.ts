@@ -1,0 +1,158 @@
+import { asyncScheduler, Observable, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
+import { defaultRejectReason, registerAuthExchange, type AuthExchange } from '../auth-exchange.js';
+import { AuthRound } from '../auth-round.js';
+import { assertMatcher, frameTest, type FrameMatcher } from '../frame-matcher.js';
+import type { FrameEvent, SocketEvent } from '../socket-event.js';
+import { jwtExpiresAt, type TokenSource } from '../token-source.js';
+import type { SocketConnection } from '../socket-connection.js';
+
+/** Configuration of {@link authenticate}. */
+export interface AuthenticateConfig<TToken = string> {
+  /**
+   * The token: a value, or a function returning a value, Promise or Observable. Called afresh on
+   * every (re)connect, as soon as the socket is created, so the token is ready when it opens.
+   */
+  token: TokenSource<TToken>;
+  /** Builds the auth frame from the token. The token belongs in this payload, never in the URL. */
+  message: (token: TToken) => unknown;
+  /** Recognises the server's ack: an io-ts codec or a predicate over the parsed frame. */
+  ack: FrameMatcher;
+  /**
+   * Recognises an explicit reject frame, which ends the stream with `AuthRejectedError`.
+   * @default undefined (a server that rejects by closing is diagnosed from the close)
+   */
+  reject?: FrameMatcher;
+  /**
+   * Extracts the human-readable reason from a reject frame.
+   * @default the first of `reason`, `message`, `error`, `code`, `status` that is a string or number
+   */
+  rejectReason?: (frame: unknown) => string;
+  /**
+   * Milliseconds from open until the ack must have arrived; 0 disables the deadline.
+   * @default 10000
+   */
+  timeout?: number;
+  /**
+   * When a token expires, in the scheduler's clock (epoch ms by default); used by
+   * `reauthOnExpiry({ refreshBefore })`.
+   * @default the `exp` claim of a JWT, `undefined` for other tokens
+   */
+  expiresAt?: (token: TToken) => number | undefined;
+  /**
+   * Scheduler for the deadline.
+   * @default asyncScheduler
+   */
+  scheduler?: SchedulerLike;
+}
+
+/**
+ * Sends the auth frame as the first application frame right after open and waits for the ack.
+ * Until the ack, app frames sent through `connection.send` are held, and inbound frames are held
+ * too, then released in order; the ack and reject frames themselves are consumed. A close after
+ * the auth frame and before the ack becomes an `AuthClosedError` that says so; an explicit reject
+ * becomes `AuthRejectedError`; no ack in time becomes `AuthTimeoutError`.
+ *
+ * @example
+ * fromWebSocket(url, { WebSocketCtor: WebSocket }).pipe(
+ *   authenticate({ token: () => fetchToken(), message: (token) => ({ type: 'auth', token }), ack: AuthOk }),
+ * ).subscribe((event) => console.log(event.type));
+ * // connecting
+ * // open
+ * // authenticated
+ * @see reauthOnExpiry
+ */
+export function authenticate<TToken = string>(config: AuthenticateConfig<TToken>): MonoTypeOperatorFunction<SocketEvent> {
+  const exchangeFor = exchangeFactory(config);
+  return (source) =>
+    new Observable<SocketEvent>((subscriber) => {
+      let connection: SocketConnection | undefined;
+      let round: AuthRound | undefined;
+      let releaseAppFrames: (() => void) | undefined;
+      let heldInbound: FrameEvent[] = [];
+
+      const reset = () => {
+        round?.cancel();
+        round = undefined;
+        releaseAppFrames = undefined;
+        heldInbound = [];
+      };
+
+      const subscription = source.subscribe({
+        next: (event) => {
+          if (event.type === 'connecting') {
+            reset();
+            connection = event.connection;
+            const exchange = exchangeFor(connection);
+            registerAuthExchange(connection, exchange);
+            releaseAppFrames = connection.holdAppFrames();
+            round = new AuthRound(exchange, connection, 'authenticating', (error) => subscriber.error(error));
+            subscriber.next(event);
+            round.fetchToken();
+            return;
+          }
+          if (event.type === 'open' && event.connection === connection && round) {
+            event.connection.phase = 'authenticating';
+            subscriber.next(event);
+            round.startDeadline();
+            return;
+          }
+          if (event.type === 'frame' && event.connection === connection && round) {
+            const verdict = round.handle(event.frame);
+            if (verdict === 'ack') {
+              const authenticatedConnection = connection;
+              const held = heldInbound;
+              round = undefined;
+              heldInbound = [];
+              authenticatedConnection.phase = 'ready';
+              releaseAppFrames?.();
+              subscriber.next({ type: 'authenticated', connection: authenticatedConnection, reauth: false });
+              for (const frameEvent of held) subscriber.next(frameEvent);
+            } else if (verdict === 'other') {
+              heldInbound.push(event);
+            }
+            return;
+          }
+          subscriber.next(event);
+        },
+        error: (error: unknown) => subscriber.error(round ? round.explainClose(error) : error),
+        complete: () => subscriber.complete(),
+      });
+
+      return () => {
+        subscription.unsubscribe();
+        reset();
+      };
+    });
+}
+
+function exchangeFactory<TToken>(config: AuthenticateConfig<TToken>): (connection: SocketConnection) => AuthExchange {
+  const {
+    token,
+    message,
+    ack,
+    reject,
+    rejectReason = defaultRejectReason,
+    timeout = 10_000,
+    expiresAt = jwtExpiresAt,
+    scheduler = asyncScheduler,
+  } = config ?? ({} as AuthenticateConfig<TToken>);
+  if (token === undefined) throw new TypeError('authenticate: token is required');
+  if (typeof message !== 'function') throw new TypeError('authenticate: message must be a function building the auth frame');
+  assertMatcher(ack, 'authenticate: ack');
+  if (reject !== undefined) assertMatcher(reject, 'authenticate: reject');
+  if (!(timeout >= 0)) throw new TypeError('authenticate: timeout must be a number >= 0');
+  const isAck = frameTest(ack);
+  const isReject = reject === undefined ? () => false : frameTest(reject);
+  return () => ({
+    token: token as TokenSource<unknown>,
+    message: message as (token: unknown) => unknown,
+    isAck,
+    isReject,
+    rejectReason,
+    timeout,
+    expiresAt: expiresAt as (token: unknown) => number | undefined,
+    scheduler,
+    tokenExpiresAt: undefined,
+    ack,
+  });
+}

@@ -1,0 +1,193 @@
+import { asyncScheduler, interval as every, Observable, timer, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { HeartbeatTimeoutError } from '../errors.js';
+import { assertMatcher, frameTest, type FrameMatcher } from '../frame-matcher.js';
+import { NOT_JSON } from '../inbound-frame.js';
+import type { SocketConnection } from '../socket-connection.js';
+import type { SocketEvent } from '../socket-event.js';
+
+/** Configuration of {@link heartbeat}. */
+export interface HeartbeatConfig {
+  /**
+   * Milliseconds between client pings while the session is ready; 0 sends none.
+   * @default 25000 (under the ~30 s idle limit of common gateways)
+   */
+  interval?: number;
+  /**
+   * Milliseconds a ping may wait for its answer before the connection is declared dead. Separate
+   * from `interval` on purpose: a half-open connection is noticed within `interval + timeout`.
+   * @default 10000
+   */
+  timeout?: number;
+  /**
+   * Builds the ping frame. Required when `interval` > 0.
+   * @default undefined
+   */
+  ping?: () => unknown;
+  /**
+   * Recognises the pong (consumed, never reaches the message stream).
+   * @default undefined (then any inbound frame answers a ping)
+   */
+  pong?: FrameMatcher;
+  /**
+   * What answers a ping: only a pong, or any inbound frame (useful when the server is chatty
+   * and slow to pong).
+   * @default 'pong' when `pong` is given, else 'any-frame'
+   */
+  expect?: 'pong' | 'any-frame';
+  /**
+   * Server-driven liveness: error when no frame at all arrived for this many ms while ready (for
+   * servers that heartbeat the client). 0 turns it off.
+   * @default 0
+   */
+  maxSilence?: number;
+  /**
+   * Recognises a server's own ping or heartbeat frame; it is consumed (counts as liveness).
+   * @default undefined
+   */
+  serverPing?: FrameMatcher;
+  /**
+   * Builds the answer to a server ping, for protocols that require one (graphql-transport-ws).
+   * @default undefined (no answer)
+   */
+  replyToServerPing?: (serverPing: unknown) => unknown;
+  /**
+   * Scheduler for the interval and the deadlines.
+   * @default asyncScheduler
+   */
+  scheduler?: SchedulerLike;
+}
+
+/**
+ * Keeps the connection alive and proves it is: sends `ping()` every `interval` while the session
+ * is ready and, when no pong comes back within `timeout`, terminates the socket and ends the stream
+ * with `HeartbeatTimeoutError`. With `maxSilence` it also (or instead) watches for a server that
+ * went quiet. Pongs and server pings are consumed.
+ *
+ * Timers start when the session becomes ready (after the auth ack, or on open without
+ * `authenticate`), so no ping can precede the auth frame.
+ *
+ * @example
+ * socket$.pipe(
+ *   heartbeat({ interval: 25_000, timeout: 10_000, ping: () => ({ type: 'ping' }), pong: Pong }),
+ * );
+ * // a half-open connection errors with HeartbeatTimeoutError within 35 s
+ * @see retryWithBackoff
+ */
+export function heartbeat(config: HeartbeatConfig = {}): MonoTypeOperatorFunction<SocketEvent> {
+  const {
+    interval = 25_000,
+    timeout = 10_000,
+    ping,
+    pong,
+    maxSilence = 0,
+    serverPing,
+    replyToServerPing,
+    scheduler = asyncScheduler,
+  } = config;
+  const expect = config.expect ?? (pong ? 'pong' : 'any-frame');
+  if (!(interval >= 0)) throw new TypeError('heartbeat: interval must be a number >= 0');
+  if (!(timeout > 0)) throw new TypeError('heartbeat: timeout must be a number > 0');
+  if (!(maxSilence >= 0)) throw new TypeError('heartbeat: maxSilence must be a number >= 0');
+  if (interval > 0 && typeof ping !== 'function') throw new TypeError('heartbeat: ping must be a function when interval > 0');
+  if (pong !== undefined) assertMatcher(pong, 'heartbeat: pong');
+  if (serverPing !== undefined) assertMatcher(serverPing, 'heartbeat: serverPing');
+  if (expect !== 'pong' && expect !== 'any-frame') throw new TypeError("heartbeat: expect must be 'pong' or 'any-frame'");
+  if (expect === 'pong' && pong === undefined) throw new TypeError("heartbeat: expect 'pong' needs a pong matcher");
+  const isPong = pong === undefined ? () => false : frameTest(pong);
+  const isServerPing = serverPing === undefined ? () => false : frameTest(serverPing);
+
+  return (source) =>
+    new Observable<SocketEvent>((subscriber) => {
+      let connection: SocketConnection | undefined;
+      let pinger: Subscription | undefined;
+      let pongDeadline: Subscription | undefined;
+      let silenceDeadline: Subscription | undefined;
+
+      const stop = () => {
+        pinger?.unsubscribe();
+        pongDeadline?.unsubscribe();
+        silenceDeadline?.unsubscribe();
+        pinger = pongDeadline = silenceDeadline = undefined;
+      };
+
+      let dying = false;
+      const die = (target: SocketConnection, error: HeartbeatTimeoutError) => {
+        stop();
+        dying = true; // the close that terminate() causes must not replace the real cause
+        target.terminate(); // a dead peer never answers a closing handshake
+        subscriber.error(error);
+      };
+
+      const watchSilence = (target: SocketConnection) => {
+        if (maxSilence === 0) return;
+        silenceDeadline?.unsubscribe();
+        silenceDeadline = timer(maxSilence, scheduler).subscribe(() =>
+          die(target, new HeartbeatTimeoutError('silence', maxSilence, target.phase)),
+        );
+      };
+
+      const start = (target: SocketConnection) => {
+        if (pinger || silenceDeadline) return;
+        watchSilence(target);
+        if (interval === 0) return;
+        pinger = every(interval, scheduler).subscribe(() => {
+          if (!target.isOpen) return;
+          try {
+            target.sendFrame(ping!());
+          } catch (error) {
+            stop();
+            subscriber.error(error);
+            return;
+          }
+          pongDeadline ??= timer(timeout, scheduler).subscribe(() =>
+            die(target, new HeartbeatTimeoutError('pong', timeout, target.phase)),
+          );
+        });
+      };
+
+      const subscription = source.subscribe({
+        next: (event) => {
+          if (event.type === 'connecting') {
+            stop();
+            connection = event.connection;
+          } else if ((event.type === 'authenticated' || (event.type === 'open' && event.connection.phase === 'ready')) && event.connection === connection) {
+            start(event.connection);
+          } else if (event.type === 'frame' && event.connection === connection && (pinger || silenceDeadline)) {
+            const answersPing = expect === 'any-frame' || isPong(event.frame);
+            if (answersPing) {
+              pongDeadline?.unsubscribe();
+              pongDeadline = undefined;
+            }
+            watchSilence(event.connection);
+            if (isPong(event.frame)) return;
+            if (isServerPing(event.frame)) {
+              if (replyToServerPing && event.connection.isOpen) {
+                const value = event.frame.json;
+                try {
+                  event.connection.sendFrame(replyToServerPing(value === NOT_JSON ? undefined : value));
+                } catch (error) {
+                  stop();
+                  subscriber.error(error);
+                }
+              }
+              return;
+            }
+          }
+          subscriber.next(event);
+        },
+        error: (error: unknown) => {
+          stop();
+          if (!dying) subscriber.error(error);
+        },
+        complete: () => {
+          stop();
+          subscriber.complete();
+        },
+      });
+
+      return () => {
+        subscription.unsubscribe();
+        stop();
+      };
+    });
+}

@@ -1,0 +1,166 @@
+import { asyncScheduler, Observable, timer, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { authExchangeOf, type AuthExchange } from '../auth-exchange.js';
+import { AuthRound } from '../auth-round.js';
+import { assertMatcher, frameTest, type FrameMatcher } from '../frame-matcher.js';
+import type { SocketConnection } from '../socket-connection.js';
+import type { SocketEvent } from '../socket-event.js';
+import type { TokenSource } from '../token-source.js';
+
+/** Configuration of {@link reauthOnExpiry}. */
+export interface ReauthOnExpiryConfig<TToken = string> {
+  /** Recognises the server's "token expired" notice (consumed, never reaches the message stream). */
+  expired: FrameMatcher;
+  /**
+   * Where the fresh token comes from.
+   * @default the `token` of `authenticate` upstream
+   */
+  token?: TokenSource<TToken>;
+  /**
+   * Milliseconds from the re-auth frame until the ack must have arrived; 0 disables it.
+   * @default the `timeout` of `authenticate` upstream
+   */
+  timeout?: number;
+  /**
+   * Re-authenticate this many ms before the token expires (its JWT `exp`, or `authenticate`'s
+   * `expiresAt`), so a server that does not announce expiry never sees an expired token.
+   * @default undefined (only react to the server's notice)
+   */
+  refreshBefore?: number;
+  /**
+   * Scheduler for the deadline and the proactive refresh.
+   * @default asyncScheduler
+   */
+  scheduler?: SchedulerLike;
+}
+
+/**
+ * Re-authenticates on the SAME socket when the server says the token expired: fetches a fresh
+ * token, sends the auth frame again (as `authenticate` upstream builds it), waits for the ack,
+ * and holds app frames meanwhile so none reaches the server unauthenticated. Emits
+ * `reauthenticating` then `authenticated` (with `reauth: true`). A reject, a timeout or a close
+ * during re-auth ends the stream with a typed error, which `retryWithBackoff` turns into a
+ * reconnect. Place it after `authenticate`.
+ *
+ * @example
+ * socket$.pipe(
+ *   authenticate({ token: fetchToken, message: (token) => ({ type: 'auth', token }), ack: AuthOk }),
+ *   reauthOnExpiry({ expired: AuthExpired, refreshBefore: 30_000 }),
+ * ).subscribe((event) => console.log(event.type));
+ * // ... authenticated, reauthenticating, authenticated
+ * @see authenticate
+ */
+export function reauthOnExpiry<TToken = string>(config: ReauthOnExpiryConfig<TToken>): MonoTypeOperatorFunction<SocketEvent> {
+  const { expired, token, timeout, refreshBefore, scheduler = asyncScheduler } = config ?? ({} as ReauthOnExpiryConfig<TToken>);
+  assertMatcher(expired, 'reauthOnExpiry: expired');
+  if (timeout !== undefined && !(timeout >= 0)) throw new TypeError('reauthOnExpiry: timeout must be a number >= 0');
+  if (refreshBefore !== undefined && !(refreshBefore >= 0)) {
+    throw new TypeError('reauthOnExpiry: refreshBefore must be a number >= 0');
+  }
+  const isExpiryNotice = frameTest(expired);
+
+  return (source) =>
+    new Observable<SocketEvent>((subscriber) => {
+      let connection: SocketConnection | undefined;
+      let round: AuthRound | undefined;
+      let releaseAppFrames: (() => void) | undefined;
+      let refreshTimer: Subscription | undefined;
+
+      const stopConnectionWork = () => {
+        round?.cancel();
+        round = undefined;
+        releaseAppFrames = undefined; // the socket is gone with its held frames
+        refreshTimer?.unsubscribe();
+        refreshTimer = undefined;
+      };
+
+      const exchangeOf = (target: SocketConnection): AuthExchange => {
+        const upstream = authExchangeOf(target);
+        if (!upstream) throw new TypeError('reauthOnExpiry needs authenticate() upstream in the same pipe');
+        return {
+          ...upstream,
+          token: token === undefined ? upstream.token : (token as TokenSource<unknown>),
+          timeout: timeout ?? upstream.timeout,
+          scheduler,
+          // written back so the next proactive refresh sees the new token's expiry
+          set tokenExpiresAt(value: number | undefined) {
+            upstream.tokenExpiresAt = value;
+          },
+          get tokenExpiresAt() {
+            return upstream.tokenExpiresAt;
+          },
+        };
+      };
+
+      const scheduleRefresh = (target: SocketConnection) => {
+        refreshTimer?.unsubscribe();
+        refreshTimer = undefined;
+        const expiresAt = authExchangeOf(target)?.tokenExpiresAt;
+        if (refreshBefore === undefined || expiresAt === undefined) return;
+        const due = Math.max(0, expiresAt - refreshBefore - scheduler.now());
+        refreshTimer = timer(due, scheduler).subscribe(() => startReauth(target, 'refresh'));
+      };
+
+      const startReauth = (target: SocketConnection, trigger: 'expired' | 'refresh') => {
+        if (round || target.phase !== 'ready') return; // one re-auth at a time
+        let exchange: AuthExchange;
+        try {
+          exchange = exchangeOf(target);
+        } catch (error) {
+          subscriber.error(error);
+          return;
+        }
+        refreshTimer?.unsubscribe();
+        target.phase = 'reauthenticating';
+        releaseAppFrames = target.holdAppFrames();
+        round = new AuthRound(exchange, target, 'reauthenticating', (error) => subscriber.error(error));
+        subscriber.next({ type: 'reauthenticating', connection: target, trigger });
+        round.fetchToken();
+        round?.startDeadline();
+      };
+
+      const subscription = source.subscribe({
+        next: (event) => {
+          switch (event.type) {
+            case 'connecting':
+              stopConnectionWork();
+              connection = event.connection;
+              subscriber.next(event);
+              return;
+            case 'authenticated':
+              subscriber.next(event);
+              scheduleRefresh(event.connection);
+              return;
+            case 'frame': {
+              if (event.connection !== connection) break;
+              if (round) {
+                const verdict = round.handle(event.frame);
+                if (verdict === 'ack') {
+                  round = undefined;
+                  event.connection.phase = 'ready';
+                  releaseAppFrames?.();
+                  releaseAppFrames = undefined;
+                  subscriber.next({ type: 'authenticated', connection: event.connection, reauth: true });
+                  scheduleRefresh(event.connection);
+                  return;
+                }
+                if (verdict === 'reject') return;
+              }
+              if (isExpiryNotice(event.frame)) {
+                startReauth(event.connection, 'expired');
+                return;
+              }
+              break;
+            }
+          }
+          subscriber.next(event);
+        },
+        error: (error: unknown) => subscriber.error(round ? round.explainClose(error) : error),
+        complete: () => subscriber.complete(),
+      });
+
+      return () => {
+        subscription.unsubscribe();
+        stopConnectionWork();
+      };
+    });
+}

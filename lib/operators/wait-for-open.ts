@@ -1,0 +1,63 @@
+import { asyncScheduler, Observable, timer, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { ConnectTimeoutError } from '../errors.js';
+import type { SocketEvent } from '../socket-event.js';
+
+/** Configuration of {@link waitForOpen}. */
+export interface WaitForOpenConfig {
+  /**
+   * Milliseconds the socket may take to open; 0 waits forever.
+   * @default 10000
+   */
+  timeout?: number;
+  /**
+   * Scheduler for the deadline.
+   * @default asyncScheduler
+   */
+  scheduler?: SchedulerLike;
+}
+
+/**
+ * Lets nothing but the `connecting` lifecycle event through until the socket is OPEN, and ends the
+ * stream with `ConnectTimeoutError` (closing the socket) when it takes longer than `timeout`.
+ * App frames sent before open are held by the connection, never written to a CONNECTING socket.
+ *
+ * @example
+ * fromWebSocket('ws://10.255.255.1', { WebSocketCtor: WebSocket }).pipe(waitForOpen(2_000))
+ *   .subscribe({ error: (error) => console.log(error.name) });
+ * // ConnectTimeoutError
+ * @see fromWebSocket
+ */
+export function waitForOpen(config: number | WaitForOpenConfig = {}): MonoTypeOperatorFunction<SocketEvent> {
+  const { timeout = 10_000, scheduler = asyncScheduler } = typeof config === 'number' ? { timeout: config } : config;
+  if (!(timeout >= 0)) throw new TypeError('waitForOpen: timeout must be a number >= 0');
+  return (source) =>
+    new Observable<SocketEvent>((subscriber) => {
+      let opened = false;
+      let deadline: Subscription | undefined;
+      const subscription = source.subscribe({
+        next: (event) => {
+          if (event.type === 'connecting') {
+            opened = false;
+            deadline?.unsubscribe();
+            if (timeout > 0) {
+              deadline = timer(timeout, scheduler).subscribe(() => subscriber.error(new ConnectTimeoutError(timeout)));
+            }
+            subscriber.next(event);
+            return;
+          }
+          if (event.type === 'open') {
+            opened = true;
+            deadline?.unsubscribe();
+            deadline = undefined;
+          }
+          if (opened || event.type === 'reconnecting') subscriber.next(event);
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+      return () => {
+        subscription.unsubscribe();
+        deadline?.unsubscribe();
+      };
+    });
+}
