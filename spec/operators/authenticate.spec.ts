@@ -200,7 +200,7 @@ describe('authenticate', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       expectObservable(NEVER.pipe(authenticate(config())), '^--!').toBe('---');
       const failure = new Error('upstream');
-      expectObservable(cold('--#', undefined, failure).pipe(authenticate(config()))).toBe('--#', undefined, failure);
+      expectObservable(cold<SocketEvent>('--#', undefined, failure).pipe(authenticate(config()))).toBe('--#', undefined, failure);
     });
   });
 

@@ -1,3 +1,4 @@
+import type { SocketEvent } from '../../lib/socket-event.js';
 import { expect } from 'chai';
 import * as t from 'io-ts';
 import { map, NEVER } from 'rxjs';
@@ -148,7 +149,7 @@ describe('heartbeat', () => {
   it('passes source errors and never-ending sources through untouched', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const failure = new Error('upstream');
-      expectObservable(cold('--#', undefined, failure).pipe(heartbeat(clientPings()))).toBe('--#', undefined, failure);
+      expectObservable(cold<SocketEvent>('--#', undefined, failure).pipe(heartbeat(clientPings()))).toBe('--#', undefined, failure);
       expectObservable(NEVER.pipe(heartbeat(clientPings())), '^--!').toBe('---');
     });
   });

@@ -1,3 +1,4 @@
+import type { SocketEvent } from '../../lib/socket-event.js';
 import { expect } from 'chai';
 import * as t from 'io-ts';
 import { NEVER } from 'rxjs';
@@ -100,7 +101,7 @@ describe('messages', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       expectObservable(NEVER.pipe(messages(ChatMessage)), '^--!').toBe('---');
       const failure = new Error('upstream');
-      expectObservable(cold('--#', undefined, failure).pipe(messages(ChatMessage))).toBe('--#', undefined, failure);
+      expectObservable(cold<SocketEvent>('--#', undefined, failure).pipe(messages(ChatMessage))).toBe('--#', undefined, failure);
     });
   });
 

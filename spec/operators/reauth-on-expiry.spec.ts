@@ -177,7 +177,7 @@ describe('reauthOnExpiry', () => {
   it('passes source errors and never-ending sources through untouched', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const failure = new Error('upstream');
-      expectObservable(cold('--#', undefined, failure).pipe(reauthOnExpiry({ expired: AuthExpired }))).toBe('--#', undefined, failure);
+      expectObservable(cold<SocketEvent>('--#', undefined, failure).pipe(reauthOnExpiry({ expired: AuthExpired }))).toBe('--#', undefined, failure);
       expectObservable(NEVER.pipe(reauthOnExpiry({ expired: AuthExpired })), '^--!').toBe('---');
     });
   });

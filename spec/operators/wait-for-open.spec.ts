@@ -1,3 +1,4 @@
+import type { SocketEvent } from '../../lib/socket-event.js';
 import { expect } from 'chai';
 import { map, NEVER } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
@@ -64,7 +65,7 @@ describe('waitForOpen', () => {
   it('passes source errors and never-ending sources through', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const failure = new Error('upstream');
-      expectObservable(cold('--#', undefined, failure).pipe(waitForOpen(0))).toBe('--#', undefined, failure);
+      expectObservable(cold<SocketEvent>('--#', undefined, failure).pipe(waitForOpen(0))).toBe('--#', undefined, failure);
       expectObservable(NEVER.pipe(waitForOpen(0)), '^--!').toBe('---');
     });
   });
