@@ -72,8 +72,13 @@ events$
       ? say('message', `#${frame.id} ${frame.from}: ${frame.text}`)
       : say('accepted', `the gateway accepted ${frame.clientId} as #${frame.id}`),
   );
-const next = (type: SocketEvent['type'], ms = 8_000) =>
-  firstValueFrom(events$.pipe(filter((event) => event.type === type), timeout(ms)));
+const next = <T extends SocketEvent['type']>(type: T, ms = 8_000) =>
+  firstValueFrom(
+    events$.pipe(
+      filter((event): event is Extract<SocketEvent, { type: T }> => event.type === type),
+      timeout(ms),
+    ),
+  );
 
 const ready = await next('authenticated');
 ready.connection.send({ type: 'send', clientId: 'c-1', text: 'hello from the client' });

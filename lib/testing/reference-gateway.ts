@@ -135,6 +135,7 @@ export class ReferenceGateway {
   private lastConnectionId = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
+  private restarting: Promise<void> | undefined;
 
   private constructor(options: ReferenceGatewayOptions) {
     this.settings = {
@@ -217,7 +218,7 @@ export class ReferenceGateway {
 
   /** Fault: terminates every socket without a close frame; clients see 1006. */
   dropAll(): void {
-    for (const connection of this.openConnections()) {
+    for (const connection of [...this.connections.values()]) {
       this.record('fault', connection, { detail: 'drop' });
       this.terminate(connection, 'dropped');
     }
@@ -279,20 +280,26 @@ export class ReferenceGateway {
    */
   async restart(options: RestartOptions = {}): Promise<void> {
     if (this.closed) return;
-    for (const connection of this.openConnections()) this.record('fault', connection, { detail: 'restart' });
-    await this.shutdown('restart');
-    if ((options.downMs ?? 0) > 0) await this.sleep(options.downMs ?? 0);
-    if (!this.closed) await this.listen(this.port);
+    const run = this.runRestart(options.downMs ?? 0);
+    this.restarting = run;
+    try {
+      await run;
+    } finally {
+      if (this.restarting === run) this.restarting = undefined;
+    }
   }
 
   /** Terminates every socket, clears every timer and closes the server; safe to call more than once. */
   close(): Promise<void> {
     if (!this.closing) {
       this.closed = true;
-      for (const sleeper of this.sleepers) sleeper.wake();
-      this.closing = this.shutdown('gateway closed').then(
-        () => new Promise<void>((resolve) => this.wss.close(() => resolve())),
-      );
+      for (const sleeper of [...this.sleepers]) sleeper.wake();
+      this.closing = (async () => {
+        // A restart cut short may still be binding the port: let it finish, then close that server too.
+        await this.restarting?.catch(() => undefined);
+        await this.shutdown('gateway closed');
+        await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+      })();
     }
     return this.closing;
   }
@@ -493,9 +500,10 @@ export class ReferenceGateway {
     connection.ws.close(code, reason);
   }
 
+  /** Destroys the socket at once; a close the gateway had already started keeps its code. */
   private terminate(connection: Connection, detail: string): void {
     connection.state = 'closing';
-    connection.closedBy = { code: 1006, reason: detail };
+    connection.closedBy ??= { code: 1006, reason: detail };
     clearTimers(connection);
     connection.ws.terminate();
   }
@@ -515,6 +523,13 @@ export class ReferenceGateway {
   // -------------------------------------------------------------------------------------------
   // Server lifecycle
   // -------------------------------------------------------------------------------------------
+
+  private async runRestart(downMs: number): Promise<void> {
+    for (const connection of this.openConnections()) this.record('fault', connection, { detail: 'restart' });
+    await this.shutdown('restart');
+    if (downMs > 0) await this.sleep(downMs);
+    if (!this.closed) await this.listen(this.port);
+  }
 
   /** Listens on `port`, retrying briefly while the port is still in use (right after a restart). */
   private async listen(port: number): Promise<void> {
@@ -536,7 +551,6 @@ export class ReferenceGateway {
       }
       this.server = server;
       this.port = (server.address() as AddressInfo).port;
-      if (this.closed) await this.shutdown('gateway closed');
       return;
     }
   }
@@ -548,13 +562,14 @@ export class ReferenceGateway {
       if (connection.ws.readyState !== connection.ws.CLOSED) this.terminate(connection, detail);
       else clearTimers(connection);
     }
+    // Sockets still in the set have not closed yet, so each of them will emit `close`.
     const sockets = [...this.rawSockets];
     for (const socket of sockets) socket.destroy();
     const server = this.server;
     this.server = undefined;
     await Promise.all([
       ...connections.map((connection) => connection.closed),
-      ...sockets.map((socket) => (socket.destroyed && socket.closed ? undefined : onceClosed(socket))),
+      ...sockets.map(onceClosed),
       server ? new Promise<void>((resolve) => server.close(() => resolve())) : undefined,
     ]);
   }
@@ -656,8 +671,9 @@ function malformedPayload(kind: MalformedKind): string | Buffer {
 }
 
 function textOf(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data as ArrayBuffer).toString('utf8');
+  return Buffer.from(data).toString('utf8');
 }
 
 function base64url(value: unknown): string {

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import * as t from 'io-ts';
 import { filter, firstValueFrom, lastValueFrom, Observable, ReplaySubject, share, Subscription, take, timeout, toArray } from 'rxjs';
 import { WebSocket } from 'ws';
 import {

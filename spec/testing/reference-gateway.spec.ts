@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { connect } from 'node:net';
 import { WebSocket } from 'ws';
 import {
   Accepted,
@@ -127,15 +128,14 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Resolves with the connection error, failing if the connection opens. */
+/** Resolves with the connection error once the socket is gone, failing if the connection opens. */
 function connectError(url: string): Promise<Error> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
-    ws.once('open', () => {
-      ws.terminate();
-      reject(new Error('connected'));
-    });
-    ws.once('error', resolve);
+    let failure: Error | undefined;
+    ws.once('open', () => ws.terminate());
+    ws.once('error', (error) => (failure = error));
+    ws.once('close', () => (failure ? resolve(failure) : reject(new Error('connected'))));
   });
 }
 
@@ -230,6 +230,14 @@ describe('ReferenceGateway', () => {
       await authed(gateway);
       expect(gateway.authenticatedCount).to.equal(1);
       expect(gateway.events.map((event) => event.kind)).to.deep.equal(['connect', 'auth_ok']);
+    });
+
+    it('stops the auth deadline once authenticated', async () => {
+      const gateway = await startGateway({ authTimeout: 100 });
+      const { client } = await authed(gateway);
+      await sleep(200);
+      client.send({ type: 'ping' });
+      expect(await client.nextJson()).to.deep.equal({ type: 'pong' });
     });
 
     it('closes 4408 when no auth frame comes within authTimeout', async () => {
@@ -507,6 +515,16 @@ describe('ReferenceGateway', () => {
       client.send({ type: 'auth', token: gateway.issueToken() });
       expect((await client.nextJson()).type).to.equal('auth_ok');
       expect(await client.nextJson()).to.deep.equal({ type: 'heartbeat' });
+      expect(await client.nextJson()).to.deep.equal({ type: 'heartbeat' });
+    });
+
+    it('keeps sending heartbeats while the session is expired', async () => {
+      const gateway = await startGateway({ serverHeartbeatMs: 20 });
+      const { client } = await authed(gateway);
+      gateway.expireTokens();
+      let frame = await client.nextJson();
+      while (frame.type === 'heartbeat') frame = await client.nextJson();
+      expect(frame).to.deep.equal({ type: 'auth_expired' });
       expect(await client.nextJson()).to.deep.equal({ type: 'heartbeat' });
     });
 
@@ -792,7 +810,21 @@ describe('ReferenceGateway', () => {
       expect(countResources().Timeout ?? 0).to.equal(baseline);
     });
 
+    it('close() also ends sockets that never upgraded', async () => {
+      const gateway = await startGateway();
+      const socket = connect(gateway.port, '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      let closed = false;
+      socket.once('close', () => (closed = true));
+      socket.on('error', () => undefined); // the gateway may reset it
+      after(() => socket.destroy());
+      socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+      await gateway.close();
+      await until(() => closed, 1000, 'the raw socket to close');
+    });
+
     it('close() is idempotent and leaves no server, socket or timer behind', async () => {
+      await sleep(0); // mocha arms its timeout timer once the test body first yields
       const baseline = countResources();
       const gateway = await startGateway({ serverHeartbeatMs: 1000, authTimeout: 10_000 });
       const { client } = await authed(gateway);
@@ -804,12 +836,12 @@ describe('ReferenceGateway', () => {
       expect(gateway.authenticatedCount).to.equal(0);
       expect((await client.closed()).code).to.equal(1006);
       expect((await pending.closed()).code).to.equal(1006);
-      const error = (await connectError(gateway.url)) as NodeJS.ErrnoException;
-      expect(error.code).to.equal('ECONNREFUSED');
       const after = countResources();
       for (const name of ['TCPServerWrap', 'TCPSocketWrap', 'Timeout']) {
         expect(after[name] ?? 0, name).to.be.at.most(baseline[name] ?? 0);
       }
+      const error = (await connectError(gateway.url)) as NodeJS.ErrnoException;
+      expect(error.code).to.equal('ECONNREFUSED');
     });
   });
 });

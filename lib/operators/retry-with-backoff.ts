@@ -1,0 +1,232 @@
+import { asyncScheduler, Observable, timer, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { backoffDelay, isJitter, JITTERS, type Jitter } from '../backoff.js';
+import { shouldRetry as defaultShouldRetry, type ShouldRetry } from '../close-codes.js';
+import { RetryExhaustedError } from '../errors.js';
+import type { SocketEvent } from '../socket-event.js';
+
+/** What {@link RetryWithBackoffConfig.onRetry} is told before each reconnect. */
+export interface RetryInfo {
+  /** 1 for the first reconnect of an outage, counting up until the session has been ready for `resetAfter`. */
+  readonly attempt: number;
+  /** Milliseconds until the new subscription. */
+  readonly delay: number;
+  /** The error that ended the previous connection. */
+  readonly cause: unknown;
+}
+
+/** Configuration of {@link retryWithBackoff}. All times in milliseconds. */
+export interface RetryWithBackoffConfig {
+  /**
+   * Delay before the first reconnect (before jitter).
+   * @default 1000
+   */
+  initialDelay?: number;
+  /**
+   * Growth factor of the delay per attempt; at least 1.
+   * @default 2
+   */
+  multiplier?: number;
+  /**
+   * No delay is ever longer. Must be finite and at least `initialDelay`.
+   * @default 30000
+   */
+  maxDelay?: number;
+  /**
+   * How the delay is randomised so that clients dropped together do not come back together
+   * (see {@link Jitter}).
+   * @default 'full'
+   */
+  jitter?: Jitter;
+  /**
+   * Source of randomness for the jitter, uniform in `[0, 1)`. Inject a fixed one in tests.
+   * @default Math.random
+   */
+  random?: () => number;
+  /**
+   * Reconnects allowed per outage; the failure after the last one errors with
+   * {@link RetryExhaustedError}. 0 never reconnects.
+   * @default Infinity
+   */
+  maxAttempts?: number;
+  /**
+   * Milliseconds since the first failure of the current outage after which a further failure is
+   * not retried but errors with {@link RetryExhaustedError}.
+   * @default Infinity
+   */
+  maxElapsed?: number;
+  /**
+   * Once the session has been ready (an `authenticated` event, or an `open` event whose connection
+   * is in phase 'ready' when no `authenticate` is in the pipe) for this long, the outage is over:
+   * the attempt counter, the `maxElapsed` clock and the decorrelated jitter start afresh. A failure
+   * sooner keeps counting. `Infinity` never resets.
+   * @default 5000
+   */
+  resetAfter?: number;
+  /**
+   * Decides whether an error is worth a reconnect; `false` errors the output with that error,
+   * unchanged. If it throws, the output errors with what it threw.
+   * @default shouldRetry from close-codes (the CLOSE_CODES table)
+   */
+  shouldRetry?: ShouldRetry;
+  /**
+   * Called before each reconnect, before the `reconnecting` event is emitted (for logs and
+   * metrics). If it throws, the output errors with what it threw and no reconnect happens.
+   * @default undefined
+   */
+  onRetry?: (info: RetryInfo) => void;
+  /**
+   * Scheduler for the delays and the `resetAfter` timer, and the clock for `maxElapsed`.
+   * @default asyncScheduler
+   */
+  scheduler?: SchedulerLike;
+}
+
+/**
+ * Resubscribes to the source (a new socket) after a retryable error, with exponential backoff and
+ * jitter, announcing each reconnect downstream as a `reconnecting` event.
+ *
+ * The first connect is retried like any other: an error before the session was ever ready is
+ * attempt 1. A fatal error (per `shouldRetry`) passes through unchanged; running out of attempts
+ * or time errors with {@link RetryExhaustedError}, whose `cause` is the last failure. Completion of
+ * the source completes the output. Pass a number as a shorthand for `maxAttempts`.
+ *
+ * @example
+ * fromWebSocket(url, { WebSocketCtor: WebSocket })
+ *   .pipe(retryWithBackoff({ initialDelay: 1000, jitter: 'none', maxAttempts: 3 }))
+ *   .subscribe((event) => console.log(event.type === 'reconnecting' ? `${event.type} #${event.attempt} in ${event.delay} ms` : event.type));
+ * // with a server that is down:
+ * // connecting
+ * // reconnecting #1 in 1000 ms
+ * // connecting
+ * // reconnecting #2 in 2000 ms
+ * // connecting
+ * // reconnecting #3 in 4000 ms
+ * // connecting
+ * // then the error: RetryExhaustedError (attempts 3, cause ConnectionClosedError 1006)
+ * @see shouldRetry, CLOSE_CODES, backoffDelay, heartbeat
+ */
+export function retryWithBackoff(config: RetryWithBackoffConfig | number = {}): MonoTypeOperatorFunction<SocketEvent> {
+  const {
+    initialDelay = 1000,
+    multiplier = 2,
+    maxDelay = 30_000,
+    jitter = 'full',
+    random = Math.random,
+    maxAttempts = Infinity,
+    maxElapsed = Infinity,
+    resetAfter = 5000,
+    shouldRetry = defaultShouldRetry,
+    onRetry,
+    scheduler = asyncScheduler,
+  } = typeof config === 'number' ? { maxAttempts: config } : config;
+  validate({ initialDelay, multiplier, maxDelay, jitter, random, maxAttempts, maxElapsed, resetAfter, shouldRetry, onRetry });
+
+  return (source) =>
+    new Observable<SocketEvent>((subscriber) => {
+      let attempt = 0;
+      let outageStart: number | undefined;
+      let previousDelay = initialDelay;
+      let sourceSubscription: Subscription | undefined;
+      let delayTimer: Subscription | undefined;
+      let resetTimer: Subscription | undefined;
+
+      const stopResetTimer = () => {
+        resetTimer?.unsubscribe();
+        resetTimer = undefined;
+      };
+
+      const readyNow = () => {
+        // Nothing to forget, or already counting down.
+        if (resetTimer || (attempt === 0 && outageStart === undefined) || resetAfter === Infinity) return;
+        resetTimer = timer(resetAfter, scheduler).subscribe(() => {
+          resetTimer = undefined;
+          attempt = 0;
+          outageStart = undefined;
+          previousDelay = initialDelay;
+        });
+      };
+
+      const fail = (error: unknown) => {
+        stopResetTimer();
+        let retryable: boolean;
+        try {
+          retryable = shouldRetry(error);
+        } catch (thrown) {
+          subscriber.error(thrown);
+          return;
+        }
+        if (!retryable) {
+          subscriber.error(error);
+          return;
+        }
+        const now = scheduler.now();
+        outageStart ??= now;
+        const elapsed = now - outageStart;
+        if (attempt + 1 > maxAttempts || elapsed > maxElapsed) {
+          subscriber.error(new RetryExhaustedError(attempt, elapsed, error));
+          return;
+        }
+        attempt++;
+        const delay = backoffDelay(attempt, { initialDelay, multiplier, maxDelay, jitter, random, previousDelay });
+        previousDelay = delay;
+        try {
+          onRetry?.({ attempt, delay, cause: error });
+        } catch (thrown) {
+          subscriber.error(thrown);
+          return;
+        }
+        subscriber.next({ type: 'reconnecting', attempt, delay, cause: error });
+        // The consumer may have unsubscribed on that event: no timer may outlive the teardown.
+        if (subscriber.closed) return;
+        delayTimer = timer(delay, scheduler).subscribe(() => {
+          delayTimer = undefined;
+          subscribe();
+        });
+      };
+
+      const subscribe = () => {
+        sourceSubscription = source.subscribe({
+          next: (event) => {
+            if (isReady(event)) readyNow();
+            subscriber.next(event);
+          },
+          error: fail,
+          complete: () => {
+            stopResetTimer();
+            subscriber.complete();
+          },
+        });
+      };
+
+      subscribe();
+
+      return () => {
+        sourceSubscription?.unsubscribe();
+        delayTimer?.unsubscribe();
+        stopResetTimer();
+      };
+    });
+}
+
+/** The session is up: acknowledged by the server, or open with no `authenticate` in the pipe. */
+function isReady(event: SocketEvent): boolean {
+  return event.type === 'authenticated' || (event.type === 'open' && event.connection.phase === 'ready');
+}
+
+function validate(options: Required<Omit<RetryWithBackoffConfig, 'scheduler' | 'onRetry'>> & Pick<RetryWithBackoffConfig, 'onRetry'>): void {
+  const { initialDelay, multiplier, maxDelay, jitter, random, maxAttempts, maxElapsed, resetAfter, shouldRetry, onRetry } = options;
+  const fail = (message: string) => {
+    throw new TypeError(`retryWithBackoff: ${message}`);
+  };
+  if (!(initialDelay >= 0 && Number.isFinite(initialDelay))) fail(`initialDelay must be a finite number >= 0, got ${initialDelay}`);
+  if (!(maxDelay >= 0 && Number.isFinite(maxDelay))) fail(`maxDelay must be a finite number >= 0, got ${maxDelay}`);
+  if (maxDelay < initialDelay) fail(`maxDelay (${maxDelay}) must be >= initialDelay (${initialDelay})`);
+  if (!(multiplier >= 1 && Number.isFinite(multiplier))) fail(`multiplier must be a finite number >= 1, got ${multiplier}`);
+  if (!isJitter(jitter)) fail(`jitter must be one of ${JITTERS.map((name) => `'${name}'`).join(', ')}, got ${String(jitter)}`);
+  if (typeof random !== 'function') fail('random must be a function returning a number in [0, 1)');
+  if (!(maxAttempts >= 0)) fail(`maxAttempts must be a number >= 0 (or Infinity), got ${maxAttempts}`);
+  if (!(maxElapsed >= 0)) fail(`maxElapsed must be a number >= 0 (or Infinity), got ${maxElapsed}`);
+  if (!(resetAfter >= 0)) fail(`resetAfter must be a number >= 0 (or Infinity), got ${resetAfter}`);
+  if (typeof shouldRetry !== 'function') fail('shouldRetry must be a function');
+  if (onRetry !== undefined && typeof onRetry !== 'function') fail('onRetry must be a function');
+}
