@@ -18,3 +18,17 @@ export { InboundFrame, NOT_JSON } from './inbound-frame.js';
 export type { FrameMatcher } from './frame-matcher.js';
 export { jwtExpiresAt, type TokenSource } from './token-source.js';
 export { ReadyState, type WebSocketCtor, type WebSocketLike } from './web-socket-like.js';
+export {
+  connect,
+  type ConnectConfig,
+  type SendAckConfig,
+  type SendOptions,
+  type SessionAuthConfig,
+  type SocketSession,
+} from './session/connect.js';
+export * from './session/errors.js';
+export type { SessionState, SessionStateType } from './session/session-state.js';
+export type { SendReceipt, SendStatus } from './session/send-receipt.js';
+export type { DroppedSend, Overflow } from './session/send-queue.js';
+export type { RateLimit } from './session/rate-limit.js';
+export type { ResumeConfig, ResumeInfo } from './session/resume.js';

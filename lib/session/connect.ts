@@ -1,0 +1,560 @@
+import type * as t from 'io-ts';
+import {
+  asyncScheduler,
+  defer,
+  EMPTY,
+  filter,
+  Observable,
+  repeat,
+  share,
+  Subject,
+  takeUntil,
+  tap,
+  throwError,
+  timer,
+  type MonoTypeOperatorFunction,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
+import type { DecodeError } from '../errors.js';
+import { assertMatcher, type FrameMatcher } from '../frame-matcher.js';
+import { fromWebSocket } from '../from-web-socket.js';
+import { NOT_JSON } from '../inbound-frame.js';
+import { authenticate } from '../operators/authenticate.js';
+import { heartbeat, type HeartbeatConfig } from '../operators/heartbeat.js';
+import { messages } from '../operators/messages.js';
+import { reauthOnExpiry } from '../operators/reauth-on-expiry.js';
+import { retryWithBackoff, type RetryWithBackoffConfig } from '../operators/retry-with-backoff.js';
+import { waitForOpen } from '../operators/wait-for-open.js';
+import type { Serializer, SocketConnection } from '../socket-connection.js';
+import type { SocketEvent } from '../socket-event.js';
+import type { TokenSource } from '../token-source.js';
+import type { WebSocketCtor } from '../web-socket-like.js';
+import { reconnectOnDrain } from './drain.js';
+import { SessionClosedError } from './errors.js';
+import { assertRateLimit, type RateLimit } from './rate-limit.js';
+import { assertResume, ResumeTracker, type ResumeConfig, type ResumeInfo } from './resume.js';
+import { SendQueue, type DroppedSend, type Overflow, type Writer } from './send-queue.js';
+import { SendReceipt } from './send-receipt.js';
+import { StateCell, type SessionState } from './session-state.js';
+
+/** How a session authenticates: the `authenticate` (and `reauthOnExpiry`) options, minus the token. */
+export interface SessionAuthConfig<TToken = string, Id = unknown> {
+  /**
+   * Builds the auth frame from a fresh token, on every connect and re-auth. `resume.lastId` is the
+   * id of the last inbound message delivered (with `resume`), for servers that replay from it.
+   * The token belongs in this payload, never in the URL.
+   */
+  message: (token: TToken, resume: ResumeInfo<Id>) => unknown;
+  /** Recognises the server's ack: an io-ts codec or a predicate over the parsed frame. */
+  ack: FrameMatcher;
+  /**
+   * Recognises an explicit reject frame (a fatal `AuthRejectedError`).
+   * @default undefined
+   */
+  reject?: FrameMatcher;
+  /**
+   * Extracts the reason from a reject frame.
+   * @default the first of `reason`, `message`, `error`, `code`, `status`
+   */
+  rejectReason?: (frame: unknown) => string;
+  /**
+   * Milliseconds from open until the ack must have arrived; 0 disables the deadline.
+   * @default 10000
+   */
+  timeout?: number;
+  /**
+   * When a token expires (epoch ms), for `refreshBefore`.
+   * @default the `exp` claim of a JWT
+   */
+  expiresAt?: (token: TToken) => number | undefined;
+  /**
+   * Recognises the server's "token expired" notice: the session re-authenticates on the same socket.
+   * @default undefined (no re-auth on the same socket; an expiry close reconnects)
+   */
+  expired?: FrameMatcher;
+  /**
+   * Re-authenticate this many ms before the token expires.
+   * @default undefined
+   */
+  refreshBefore?: number;
+  /**
+   * Deadline of a re-auth's ack, in ms.
+   * @default `timeout`
+   */
+  reauthTimeout?: number;
+}
+
+/** How the server acknowledges an app message, so `send` can settle on the ack and re-send on loss. */
+export interface SendAckConfig<Out> {
+  /** The key of an outbound message that its ack will name (a client id); `undefined`: no ack expected. */
+  keyOf: (message: Out) => string | undefined;
+  /** The key an inbound frame acknowledges, or `undefined` when the frame is not an ack. Acks still reach `messages$`. */
+  ackedKey: (frame: unknown) => string | undefined;
+}
+
+/** Configuration of {@link connect}. Presets from `lib/protocols/` are plain objects to spread into it. */
+export interface ConnectConfig<In, Out = unknown, TToken = string, Id = unknown> {
+  /** The endpoint, or a function called on every (re)connect. Never put a token in it. */
+  url: string | (() => string);
+  /** io-ts codec of inbound app messages; frames that fail it go to `invalid$`. */
+  inbound: t.Type<In, unknown, unknown>;
+  /**
+   * io-ts codec of outbound app messages: `send` checks with `is` and writes `encode`'s output.
+   * @default undefined (messages are sent as they are)
+   */
+  outbound?: t.Type<Out, unknown, unknown>;
+  /**
+   * The token: a value, or a function returning a value, Promise or Observable, called afresh on
+   * every (re)connect and re-auth. Required with `auth`.
+   */
+  token?: TokenSource<TToken>;
+  /**
+   * The auth exchange. Without it the session is ready as soon as the socket opens.
+   * @default undefined
+   */
+  auth?: SessionAuthConfig<TToken, Id>;
+  /**
+   * Keepalive and dead-connection detection (the `heartbeat` operator's options); `false` for none.
+   * @default false
+   */
+  heartbeat?: Omit<HeartbeatConfig, 'scheduler'> | false;
+  /**
+   * Reconnect policy (the `retryWithBackoff` operator's options); `false` makes every failure final.
+   * @default {} (retry with the operator's defaults)
+   */
+  retry?: Omit<RetryWithBackoffConfig, 'scheduler'> | false;
+  /**
+   * Milliseconds the socket may take to open; 0 waits forever.
+   * @default 10000
+   */
+  connectTimeout?: number;
+  /**
+   * Milliseconds the socket stays open after the last subscriber of `messages$` left (and no send
+   * is pending), so a route change does not reconnect. `Infinity` keeps it until `close()`.
+   * @default 1000
+   */
+  grace?: number;
+  /**
+   * Most messages waiting for the connection; see `overflow`.
+   * @default 1000
+   */
+  maxQueued?: number;
+  /**
+   * When `maxQueued` are waiting: 'reject' refuses the new send with `SendQueueFullError`;
+   * 'drop-oldest' gives up the oldest waiting one (`SendDroppedError`, reported on `dropped$`).
+   * @default 'reject'
+   */
+  overflow?: Overflow;
+  /**
+   * Milliseconds a message may wait for the connection before it is given up (`SendExpiredError`);
+   * per message with `send(message, { expireAfter })`. Once written, a message never expires.
+   * @default Infinity
+   */
+  expireAfter?: number;
+  /**
+   * Acks of app messages: receipts settle on the ack, and messages written on a socket that died
+   * before their ack are written again on the next one (at-least-once: make them idempotent).
+   * @default undefined (a receipt settles once the frame is written)
+   */
+  sendAck?: SendAckConfig<Out>;
+  /**
+   * Outbound rate limit for app messages, e.g. `{ messages: 2, perMs: 1000 }`; messages over it
+   * wait (in order), they are never dropped. Protocol frames (auth, pings) are not counted.
+   * @default undefined
+   */
+  rateLimit?: RateLimit;
+  /**
+   * Recognises a server's "too many requests, retry after" answer and returns the wait in ms
+   * (`undefined` for any other frame). The queue pauses that long; with `sendAck` the refused
+   * message is written again. Such frames are consumed.
+   * @default undefined
+   */
+  retryAfter?: (frame: unknown) => number | undefined;
+  /**
+   * Resume: remember the id of the last inbound message, pass it to `auth.message` on reconnect,
+   * and drop replayed duplicates.
+   * @default undefined
+   */
+  resume?: ResumeConfig<In, Id>;
+  /**
+   * Recognises the server's "this socket closes soon" notice: the session reconnects at once,
+   * before the server closes it. The notice is consumed.
+   * @default undefined
+   */
+  drain?: FrameMatcher;
+  /**
+   * What a frame that fails `inbound` does: 'report' it on `invalid$` and go on, or 'error' the session.
+   * @default 'report'
+   */
+  invalid?: 'report' | 'error';
+  /**
+   * The WebSocket implementation (in Node < 22 pass `WebSocket` from `ws`).
+   * @default globalThis.WebSocket
+   */
+  WebSocketCtor?: WebSocketCtor;
+  /**
+   * Subprotocols offered in the handshake.
+   * @default undefined
+   */
+  protocols?: string | string[];
+  /**
+   * Turns outbound values (app messages after `encode`, protocol frames) into text frames.
+   * @default JSON.stringify
+   */
+  serialize?: Serializer;
+  /**
+   * Inbound frames longer than this are reported as too large, not parsed.
+   * @default 1048576
+   */
+  maxFrameBytes?: number;
+  /**
+   * Scheduler for every timer of the session and its operators (a TestScheduler in marble tests).
+   * @default asyncScheduler
+   */
+  scheduler?: SchedulerLike;
+}
+
+/** Options of one `send`. */
+export interface SendOptions {
+  /**
+   * Milliseconds this message may wait for the connection before it is given up.
+   * @default the session's `expireAfter`
+   */
+  expireAfter?: number;
+}
+
+/** What {@link connect} returns: one self-healing connection, shared by everything in the app. */
+export interface SocketSession<In, Out> {
+  /**
+   * Typed inbound messages, shared: one socket however many subscribe. The socket opens on the
+   * first subscriber (or send) and closes `grace` ms after the last one left. Completes on
+   * `close()`, errors with the cause of a fatal failure.
+   */
+  readonly messages$: Observable<In>;
+  /** The current state, then every change (no repeats); fine for Angular's `async` pipe. */
+  readonly state$: Observable<SessionState>;
+  /** The current state. */
+  readonly state: SessionState;
+  /** Inbound frames that failed to decode, as typed `DecodeError`s (when `invalid` is 'report'). */
+  readonly invalid$: Observable<DecodeError>;
+  /** Messages that were queued and then given up: dropped on overflow, expired, or the session ended. */
+  readonly dropped$: Observable<DroppedSend<Out>>;
+  /** Messages not yet delivered (waiting, or written and awaiting their ack). */
+  readonly pending: number;
+  /**
+   * Sends an app message: encoded now, queued, and written in order once the session is ready
+   * (never before the auth ack), at the pace of `rateLimit`. Opens the socket if needed.
+   */
+  send(message: Out, options?: SendOptions): SendReceipt;
+  /**
+   * Ends the session: closes the socket (1000), cancels every timer, gives up undelivered messages
+   * (`SessionClosedError`), completes `messages$`, and moves to `closed`. Idempotent.
+   */
+  close(): void;
+}
+
+/**
+ * Opens a session: the operators composed from one config (connect timeout, auth, heartbeat,
+ * re-auth on expiry, reconnect with backoff, drain, typed messages), plus a state machine, an
+ * auth-gated bounded send queue with rate limit, and resume with de-duplication.
+ *
+ * @example
+ * const session = connect({
+ *   url: gateway.url,
+ *   WebSocketCtor: WebSocket,
+ *   inbound: ChatMessage,
+ *   outbound: SendRequest,
+ *   token: () => fetchToken(),
+ *   auth: { message: (token, { lastId }) => ({ type: 'auth', token, resumeFrom: lastId }), ack: AuthOk },
+ *   resume: { idOf: (message) => message.id },
+ * });
+ * session.state$.subscribe((state) => console.log(state.type));
+ * session.messages$.subscribe((message) => console.log(message.text));
+ * await session.send({ type: 'send', clientId: 'c-1', text: 'hello' });
+ * // idle, connecting, authenticating, ready, hello
+ * session.close();
+ * // closed
+ * @see SessionState, SendReceipt
+ */
+export function connect<In, Out = unknown, TToken = string, Id = unknown>(
+  config: ConnectConfig<In, Out, TToken, Id>,
+): SocketSession<In, Out> {
+  validate(config as ConnectConfig<unknown, unknown, unknown, unknown>);
+  const {
+    url,
+    inbound,
+    outbound,
+    token,
+    auth,
+    heartbeat: heartbeatConfig = false,
+    retry = {},
+    connectTimeout = 10_000,
+    grace = 1000,
+    maxQueued = 1000,
+    overflow = 'reject',
+    expireAfter = Infinity,
+    sendAck,
+    rateLimit,
+    retryAfter,
+    resume,
+    drain,
+    invalid = 'report',
+    WebSocketCtor,
+    protocols,
+    serialize = JSON.stringify,
+    maxFrameBytes,
+    scheduler = asyncScheduler,
+  } = config;
+
+  const state = new StateCell();
+  const invalid$ = new Subject<DecodeError>();
+  const dropped$ = new Subject<DroppedSend<Out>>();
+  const closing$ = new Subject<void>();
+  const tracker = resume ? new ResumeTracker<In, Id>(resume) : undefined;
+  let closed = false;
+  let failure: { error: unknown } | undefined;
+  let connection: SocketConnection | undefined;
+  let hold: Subscription | undefined;
+
+  const releaseHold = () => {
+    const held = hold;
+    hold = undefined;
+    held?.unsubscribe();
+  };
+  const queue = new SendQueue<Out>({
+    maxQueued,
+    overflow,
+    expireAfter,
+    rateLimit,
+    awaitsAck: sendAck !== undefined,
+    scheduler,
+    onDropped: (dropped) => dropped$.next(dropped),
+    // A pending send keeps the socket wanted, as a subscriber would.
+    onPendingChange: (pending) => (pending > 0 ? holdOpen() : releaseHold()),
+  });
+  const writer: Writer = (frame) => {
+    if (!connection || connection.phase !== 'ready' || !connection.isOpen) return false;
+    try {
+      connection.send(frame);
+      return true;
+    } catch {
+      return false; // closing: the close that follows moves the session on
+    }
+  };
+
+  // ---- the pipeline: core operators, composed -------------------------------------------------
+  let events$ = fromWebSocket(url, { WebSocketCtor, protocols, serialize, maxFrameBytes, scheduler }).pipe(
+    waitForOpen({ timeout: connectTimeout, scheduler }),
+  );
+  if (auth) {
+    const build = auth.message;
+    events$ = events$.pipe(
+      authenticate<TToken>({
+        token: token as TokenSource<TToken>,
+        message: (value) => build(value, { lastId: tracker?.lastId }),
+        ack: auth.ack,
+        reject: auth.reject,
+        rejectReason: auth.rejectReason,
+        timeout: auth.timeout,
+        expiresAt: auth.expiresAt,
+        scheduler,
+      }),
+    );
+  }
+  if (heartbeatConfig) events$ = events$.pipe(heartbeat({ ...heartbeatConfig, scheduler }));
+  if (auth && (auth.expired !== undefined || auth.refreshBefore !== undefined)) {
+    events$ = events$.pipe(
+      reauthOnExpiry({ expired: auth.expired ?? never, refreshBefore: auth.refreshBefore, timeout: auth.reauthTimeout, scheduler }),
+    );
+  }
+  if (retry) events$ = events$.pipe(retryWithBackoff({ ...retry, scheduler }));
+  if (drain !== undefined) events$ = events$.pipe(reconnectOnDrain(drain), repeat());
+
+  // ---- the session's own layer: state, queue, protocol frames ---------------------------------
+  const drive: MonoTypeOperatorFunction<SocketEvent> = (source) =>
+    new Observable<SocketEvent>((subscriber) => {
+      const becomeReady = () => {
+        state.set({ type: 'ready' });
+        queue.setWriter(writer);
+      };
+      const subscription = source.subscribe({
+        next: (event) => {
+          switch (event.type) {
+            case 'connecting':
+              connection = event.connection;
+              queue.setWriter(undefined);
+              queue.requeueInFlight();
+              state.set({ type: 'connecting' });
+              break;
+            case 'open':
+              if (event.connection.phase === 'ready') becomeReady();
+              else state.set({ type: 'authenticating' });
+              break;
+            case 'authenticated':
+              becomeReady();
+              break;
+            case 'reauthenticating':
+              queue.setWriter(undefined);
+              state.set({ type: 'reauthenticating', trigger: event.trigger });
+              break;
+            case 'reconnecting':
+              connection = undefined;
+              queue.setWriter(undefined);
+              state.set({ type: 'reconnecting', attempt: event.attempt, delay: event.delay, cause: event.cause });
+              break;
+            case 'frame': {
+              const value = event.frame.json;
+              if (value === NOT_JSON || (!retryAfter && !sendAck)) break;
+              try {
+                const wait = retryAfter?.(value);
+                if (wait !== undefined) {
+                  queue.retryAfter(wait);
+                  return; // consumed: protocol, not an app message
+                }
+                const key = sendAck?.ackedKey(value);
+                if (key !== undefined) queue.acknowledge(key);
+              } catch (error) {
+                subscriber.error(error);
+                return;
+              }
+              break;
+            }
+          }
+          subscriber.next(event);
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+      return () => {
+        subscription.unsubscribe();
+        connection = undefined;
+        queue.setWriter(undefined);
+        if (!closed) state.set({ type: 'idle' });
+      };
+    });
+
+  const fail = (error: unknown) => {
+    if (closed) return;
+    closed = true;
+    failure = { error };
+    queue.end(new SessionClosedError('error', error));
+    state.set({ type: 'closed', error });
+    invalid$.complete();
+    dropped$.complete();
+  };
+
+  const shared$ = events$.pipe(
+    drive,
+    messages(inbound, {
+      invalid,
+      onInvalid: (error) => {
+        if (invalid$.observed) invalid$.next(error);
+        else console.warn(`rxjs-socket-pipeline: ${error.message}`);
+      },
+    }),
+    filter((message) => !tracker || tracker.accept(message)),
+    takeUntil(closing$),
+    tap({ error: fail }),
+    share({
+      resetOnError: false,
+      resetOnComplete: false,
+      resetOnRefCountZero: grace === 0 ? true : grace === Infinity ? false : () => timer(grace, scheduler),
+    }),
+  );
+  const messages$ = defer(() => {
+    if (failure) return throwError(() => failure!.error);
+    return closed ? EMPTY : shared$;
+  });
+
+  function holdOpen(): void {
+    if (hold || closed) return;
+    hold = messages$.subscribe({ error: () => undefined });
+  }
+
+  return {
+    messages$,
+    state$: state.state$,
+    get state() {
+      return state.value;
+    },
+    invalid$: invalid$.asObservable(),
+    dropped$: dropped$.asObservable(),
+    get pending() {
+      return queue.pending;
+    },
+    send(message: Out, options: SendOptions = {}): SendReceipt {
+      const { expireAfter: messageExpiry = expireAfter } = options;
+      let frame: string;
+      let key: string | undefined;
+      try {
+        if (!(messageExpiry > 0)) throw new TypeError(`send: expireAfter must be a number > 0, got ${String(messageExpiry)}`);
+        if (outbound && !closed && !outbound.is(message)) {
+          throw new TypeError('send: the message does not match the outbound codec');
+        }
+        const encoded = outbound ? outbound.encode(message) : message;
+        frame = typeof encoded === 'string' ? encoded : serialize(encoded);
+        key = sendAck?.keyOf(message);
+      } catch (error) {
+        return new SendReceipt((control) => control.reject(error));
+      }
+      return queue.enqueue(message, frame, key, messageExpiry);
+    },
+    close(): void {
+      if (closed) return;
+      closed = true;
+      queue.end(new SessionClosedError('close'));
+      releaseHold();
+      closing$.next();
+      closing$.complete();
+      state.set({ type: 'closed' });
+      invalid$.complete();
+      dropped$.complete();
+    },
+  };
+}
+
+const never = () => false;
+
+function validate(config: ConnectConfig<unknown, unknown, unknown, unknown>): void {
+  const fail = (message: string): never => {
+    throw new TypeError(`connect: ${message}`);
+  };
+  if (typeof config !== 'object' || config === null) fail('config must be an object');
+  const { url, inbound, outbound, token, auth, grace, maxQueued, overflow, expireAfter, sendAck, rateLimit, retryAfter, resume, drain } =
+    config;
+  if (typeof url !== 'string' && typeof url !== 'function') fail('url must be a string or a function returning one');
+  if (!isCodec(inbound)) fail('inbound must be an io-ts codec (with decode and is)');
+  if (outbound !== undefined && !(isCodec(outbound) && typeof outbound.encode === 'function')) {
+    fail('outbound must be an io-ts codec (with is and encode)');
+  }
+  if (auth !== undefined) {
+    if (typeof auth !== 'object' || auth === null) fail('auth must be an object');
+    if (typeof auth.message !== 'function') fail('auth.message must be a function building the auth frame from the token');
+    assertMatcher(auth.ack, 'connect: auth.ack');
+    if (auth.expired !== undefined) assertMatcher(auth.expired, 'connect: auth.expired');
+    if (token === undefined) fail('token is required with auth');
+  } else if (token !== undefined) {
+    fail('token needs auth (how to send it): add an auth config, or remove token');
+  }
+  if (grace !== undefined && !(grace >= 0)) fail(`grace must be a number >= 0 (or Infinity), got ${String(grace)}`);
+  if (maxQueued !== undefined && !((Number.isInteger(maxQueued) && maxQueued > 0) || maxQueued === Infinity)) {
+    fail(`maxQueued must be a positive integer (or Infinity), got ${String(maxQueued)}`);
+  }
+  if (overflow !== undefined && overflow !== 'reject' && overflow !== 'drop-oldest') {
+    fail(`overflow must be 'reject' or 'drop-oldest', got ${String(overflow)}`);
+  }
+  if (expireAfter !== undefined && !(expireAfter > 0)) fail(`expireAfter must be a number > 0 (or Infinity), got ${String(expireAfter)}`);
+  if (sendAck !== undefined && (typeof sendAck?.keyOf !== 'function' || typeof sendAck?.ackedKey !== 'function')) {
+    fail('sendAck must be { keyOf, ackedKey } (two functions)');
+  }
+  if (rateLimit !== undefined) assertRateLimit(rateLimit, 'connect: rateLimit');
+  if (retryAfter !== undefined && typeof retryAfter !== 'function') fail('retryAfter must be a function returning a delay in ms or undefined');
+  if (resume !== undefined) assertResume(resume);
+  if (drain !== undefined) assertMatcher(drain, 'connect: drain');
+}
+
+function isCodec(value: unknown): value is t.Type<unknown, unknown, unknown> {
+  const codec = value as { decode?: unknown; is?: unknown } | null | undefined;
+  return typeof codec?.decode === 'function' && typeof codec.is === 'function';
+}

@@ -1,0 +1,70 @@
+import { SocketPipelineError } from '../errors.js';
+
+/**
+ * Failures of a session's send queue and life, one class per case a caller must tell apart. Like
+ * the core errors they carry a fixed `name`, a stable `code` and a readonly payload, and never the
+ * message being sent (it may hold personal data or a token).
+ */
+
+/** `send` was refused because `maxQueued` messages are already waiting (overflow policy 'reject'). */
+export class SendQueueFullError extends SocketPipelineError {
+  override readonly name = 'SendQueueFullError';
+  readonly code = 'SEND_QUEUE_FULL';
+  constructor(/** The configured bound. */ readonly maxQueued: number) {
+    super(
+      `send refused: ${maxQueued} message(s) are already waiting for the connection (maxQueued); ` +
+        `wait for state 'ready', raise maxQueued or use overflow 'drop-oldest'`,
+    );
+  }
+}
+
+/** A waiting message was dropped to make room for a newer one (overflow policy 'drop-oldest'). */
+export class SendDroppedError extends SocketPipelineError {
+  override readonly name = 'SendDroppedError';
+  readonly code = 'SEND_DROPPED';
+  constructor(/** The configured bound. */ readonly maxQueued: number) {
+    super(`a waiting message was dropped: more than ${maxQueued} message(s) queued (overflow 'drop-oldest')`);
+  }
+}
+
+/** A message waited longer than its expiry for the connection and was not sent. */
+export class SendExpiredError extends SocketPipelineError {
+  override readonly name = 'SendExpiredError';
+  readonly code = 'SEND_EXPIRED';
+  constructor(/** The expiry that elapsed, in ms. */ readonly expireAfter: number) {
+    super(`a message waited ${expireAfter} ms without a ready connection and expired unsent`);
+  }
+}
+
+/**
+ * The session ended (by `close()` or a fatal error) before the message was written or acknowledged.
+ * After a fatal error, that error is the `cause`.
+ */
+export class SessionClosedError extends SocketPipelineError {
+  override readonly name = 'SessionClosedError';
+  readonly code = 'SESSION_CLOSED';
+  constructor(
+    /** 'close': `close()` was called; 'error': the session failed for good (see `cause`). */
+    readonly by: 'close' | 'error',
+    cause?: unknown,
+  ) {
+    super(
+      by === 'close'
+        ? 'the session was closed before this message was delivered'
+        : `the session failed before this message was delivered: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`,
+      by === 'error' ? { cause } : undefined,
+    );
+  }
+}
+
+/**
+ * The server announced that it will close this socket soon (a drain notice). Not a failure: it is
+ * the `cause` of the `reconnecting` state of the proactive reconnect that follows.
+ */
+export class ServerDrainingError extends SocketPipelineError {
+  override readonly name = 'ServerDrainingError';
+  readonly code = 'SERVER_DRAINING';
+  constructor() {
+    super('the server announced it will close this socket soon: reconnecting now, before it does');
+  }
+}

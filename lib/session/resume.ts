@@ -1,0 +1,68 @@
+/** Configuration of a session's resume (see `ConnectConfig.resume`). */
+export interface ResumeConfig<In, Id> {
+  /**
+   * The id of an inbound message, or `undefined` for messages without one (never de-duplicated).
+   * The last id seen is passed to `auth.message` on every (re)connect so the server can replay
+   * what was missed; a message whose id was already delivered is dropped.
+   */
+  idOf: (message: In) => Id | undefined;
+  /**
+   * How many recent ids are remembered to drop replayed duplicates.
+   * @default 1000
+   */
+  window?: number;
+  /**
+   * The id to resume from on the very first connect (for example persisted by the app).
+   * @default undefined
+   */
+  from?: Id;
+}
+
+/** What `auth.message` is told about resuming. */
+export interface ResumeInfo<Id> {
+  /** Id of the last inbound message delivered to the app; `undefined` before the first one. */
+  readonly lastId: Id | undefined;
+}
+
+/**
+ * Remembers the last delivered id and a bounded window of recent ids, and drops messages whose id
+ * was already delivered (a server replaying from `lastId` may overlap what arrived live).
+ */
+export class ResumeTracker<In, Id> {
+  private readonly seen = new Set<Id>();
+  private readonly order: Id[] = [];
+  private readonly window: number;
+  private last: Id | undefined;
+
+  constructor(private readonly config: ResumeConfig<In, Id>) {
+    this.window = config.window ?? 1000;
+    this.last = config.from;
+  }
+
+  /** Id of the last message delivered. */
+  get lastId(): Id | undefined {
+    return this.last;
+  }
+
+  /** Whether `message` is new (and records it); `false` for a duplicate, which must be dropped. */
+  accept(message: In): boolean {
+    const id = this.config.idOf(message);
+    if (id === undefined) return true;
+    if (this.seen.has(id)) return false;
+    this.seen.add(id);
+    this.order.push(id);
+    if (this.order.length > this.window) this.seen.delete(this.order.shift()!);
+    this.last = id;
+    return true;
+  }
+}
+
+/** Validates the resume option at creation, naming the field in the TypeError. */
+export function assertResume(resume: unknown): void {
+  if (typeof resume !== 'object' || resume === null) throw new TypeError('connect: resume must be { idOf }');
+  const { idOf, window } = resume as Partial<ResumeConfig<unknown, unknown>>;
+  if (typeof idOf !== 'function') throw new TypeError('connect: resume.idOf must be a function returning the id of an inbound message');
+  if (window !== undefined && !(Number.isInteger(window) && window > 0)) {
+    throw new TypeError(`connect: resume.window must be a positive integer, got ${String(window)}`);
+  }
+}

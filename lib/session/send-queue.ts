@@ -1,0 +1,215 @@
+import { timer, type SchedulerLike, type Subscription } from 'rxjs';
+import { SendDroppedError, SendExpiredError, SendQueueFullError } from './errors.js';
+import { SlidingWindow, type RateLimit } from './rate-limit.js';
+import { SendReceipt, type ReceiptControl } from './send-receipt.js';
+
+/** What happens to a `send` when `maxQueued` messages already wait. */
+export type Overflow = 'reject' | 'drop-oldest';
+
+/** A message that was queued and then not delivered, as `dropped$` reports it. */
+export interface DroppedSend<Out> {
+  /** The message as the app passed it to `send`. */
+  readonly message: Out;
+  /** Why: `SendDroppedError`, `SendExpiredError` or `SessionClosedError`. */
+  readonly error: Error;
+}
+
+/** Options of a {@link SendQueue}; `connect` fills them from its config. */
+export interface SendQueueOptions<Out> {
+  readonly maxQueued: number;
+  readonly overflow: Overflow;
+  /** Default expiry of a waiting message in ms; `Infinity` never expires. */
+  readonly expireAfter: number;
+  readonly rateLimit: RateLimit | undefined;
+  /** Whether receipts wait for the server's ack (entries with a key stay in flight until then). */
+  readonly awaitsAck: boolean;
+  readonly scheduler: SchedulerLike;
+  /** Told of every queued message that is given up (dropped, expired, session ended). */
+  readonly onDropped: (dropped: DroppedSend<Out>) => void;
+  /** Told whenever the number of undelivered messages (waiting or in flight) may have changed. */
+  readonly onPendingChange: (pending: number) => void;
+}
+
+/**
+ * Writes a frame now if the connection is ready for app traffic; `false` means "not now" (not
+ * ready, or the socket is closing) and the frame stays queued.
+ */
+export type Writer = (frame: string) => boolean;
+
+interface Entry<Out> {
+  readonly seq: number;
+  readonly message: Out;
+  readonly frame: string;
+  /** Key the server's ack names, when the session has `sendAck`. */
+  readonly key: string | undefined;
+  /** Written at least once: a frame the server may already have, so it never expires. */
+  written: boolean;
+  expiry: Subscription | undefined;
+  readonly control: ReceiptControl;
+}
+
+/**
+ * The session's outbound queue: messages wait here, in order, until a writer is set (the session
+ * is ready), and leave through it at the pace the rate limit and the server's retry-after allow.
+ * With acks, written messages stay "in flight" until acknowledged and go back to the queue, ahead
+ * of newer ones, when their socket dies (at-least-once; make them idempotent).
+ *
+ * Time only through the scheduler, so marble tests drive expiry, rate and pauses.
+ */
+export class SendQueue<Out> {
+  private queued: Entry<Out>[] = [];
+  private readonly inFlight: Entry<Out>[] = [];
+  private seq = 0;
+  private writer: Writer | undefined;
+  private pausedUntil = -Infinity;
+  private wake: Subscription | undefined;
+  private readonly window: SlidingWindow | undefined;
+  private pumping = false;
+  private ended: Error | undefined;
+
+  constructor(private readonly options: SendQueueOptions<Out>) {
+    this.window = options.rateLimit ? new SlidingWindow(options.rateLimit) : undefined;
+  }
+
+  /** Messages waiting to be written. */
+  get size(): number {
+    return this.queued.length;
+  }
+
+  /** Messages not yet delivered: waiting, or written and awaiting their ack. */
+  get pending(): number {
+    return this.queued.length + this.inFlight.length;
+  }
+
+  /** Queues an encoded frame; the receipt settles when it is written (or acknowledged) or given up. */
+  enqueue(message: Out, frame: string, key: string | undefined, expireAfter = this.options.expireAfter): SendReceipt {
+    let control!: ReceiptControl;
+    const receipt = new SendReceipt((bound) => (control = bound));
+    if (this.ended) {
+      control.reject(this.ended);
+      return receipt;
+    }
+    const { maxQueued, overflow } = this.options;
+    if (this.queued.length >= maxQueued) {
+      if (overflow === 'reject') {
+        control.reject(new SendQueueFullError(maxQueued));
+        return receipt;
+      }
+      this.give(this.queued.shift()!, new SendDroppedError(maxQueued));
+    }
+    const entry: Entry<Out> = { seq: this.seq++, message, frame, key, written: false, expiry: undefined, control };
+    if (Number.isFinite(expireAfter)) {
+      entry.expiry = timer(expireAfter, this.options.scheduler).subscribe(() => {
+        const index = this.queued.indexOf(entry);
+        if (index < 0) return;
+        this.queued.splice(index, 1);
+        this.give(entry, new SendExpiredError(expireAfter));
+        this.options.onPendingChange(this.pending);
+      });
+    }
+    this.queued.push(entry);
+    this.options.onPendingChange(this.pending);
+    this.pump();
+    return receipt;
+  }
+
+  /** Sets (or, with `undefined`, removes) the way out; queued messages flow while it is set. */
+  setWriter(writer: Writer | undefined): void {
+    this.writer = writer;
+    this.pump();
+  }
+
+  /** Settles the in-flight message with this key; `false` if none waits for it. */
+  acknowledge(key: string): boolean {
+    const index = this.inFlight.findIndex((entry) => entry.key === key);
+    if (index < 0) return false;
+    const [entry] = this.inFlight.splice(index, 1);
+    entry!.control.resolve('acknowledged');
+    this.options.onPendingChange(this.pending);
+    return true;
+  }
+
+  /**
+   * The server said "too many, retry after `ms`": the queue pauses that long. With acks, the
+   * oldest in-flight message is the one the server refused (servers answer in order), so it goes
+   * back to the queue to be written again after the pause; nothing is dropped.
+   */
+  retryAfter(ms: number): void {
+    const now = this.options.scheduler.now();
+    this.pausedUntil = Math.max(this.pausedUntil, now + Math.max(0, ms));
+    const refused = this.inFlight.shift();
+    if (refused) this.requeue(refused);
+    this.pump();
+  }
+
+  /** A new socket: messages written on the old one and never acknowledged go out again first. */
+  requeueInFlight(): void {
+    for (const entry of this.inFlight.splice(0)) this.requeue(entry);
+    this.pump();
+  }
+
+  /** Gives up every undelivered message with `error`; later sends are refused with it too. */
+  end(error: Error): void {
+    if (this.ended) return;
+    this.ended = error;
+    this.writer = undefined;
+    this.wake?.unsubscribe();
+    this.wake = undefined;
+    const entries = [...this.inFlight.splice(0), ...this.queued.splice(0)].sort((a, b) => a.seq - b.seq);
+    for (const entry of entries) this.give(entry, error);
+    this.options.onPendingChange(0);
+  }
+
+  /** Writes as many queued frames as the writer, the rate limit and any pause allow, in order. */
+  pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.queued.length > 0 && this.writer) {
+        const now = this.options.scheduler.now();
+        const wait = Math.max(this.pausedUntil - now, this.window?.wait(now) ?? 0);
+        if (wait > 0) {
+          this.wakeIn(wait);
+          return;
+        }
+        const entry = this.queued[0]!;
+        if (!this.writer(entry.frame)) return;
+        this.queued.shift();
+        this.window?.record(now);
+        entry.written = true;
+        entry.expiry?.unsubscribe();
+        entry.expiry = undefined;
+        if (this.options.awaitsAck && entry.key !== undefined) {
+          this.inFlight.push(entry);
+          entry.control.written();
+        } else {
+          entry.control.resolve('written');
+          this.options.onPendingChange(this.pending);
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private requeue(entry: Entry<Out>): void {
+    entry.control.requeued();
+    let index = this.queued.findIndex((queued) => queued.seq > entry.seq);
+    if (index < 0) index = this.queued.length;
+    this.queued.splice(index, 0, entry);
+  }
+
+  private give(entry: Entry<Out>, error: Error): void {
+    entry.expiry?.unsubscribe();
+    entry.control.reject(error);
+    this.options.onDropped({ message: entry.message, error });
+  }
+
+  private wakeIn(ms: number): void {
+    this.wake?.unsubscribe();
+    this.wake = timer(ms, this.options.scheduler).subscribe(() => {
+      this.wake = undefined;
+      this.pump();
+    });
+  }
+}

@@ -1,0 +1,73 @@
+import { BehaviorSubject, defer, Observable, of } from 'rxjs';
+
+/**
+ * Where a session stands, as `state$` reports it. Tagged by `type` like the socket events:
+ *
+ * ```text
+ *  idle ──first subscriber / send──▶ connecting ──open──▶ authenticating ──ack──▶ ready
+ *   ▲                                    ▲                                        │  ▲
+ *   │ last subscriber gone + grace       │                       expiry notice ─▶ reauthenticating
+ *   │                                    └──── reconnecting {attempt, delay, cause} ◀── drop, drain
+ *   └──────────────────────────  any state ──close() or fatal error──▶ closed {error?}
+ * ```
+ * Without `auth` a session goes from `connecting` straight to `ready` on open.
+ */
+export type SessionState =
+  /** No socket: nobody subscribed yet, or the last subscriber left and the grace period ran out. */
+  | { readonly type: 'idle' }
+  /** A socket was created and is opening. */
+  | { readonly type: 'connecting' }
+  /** The socket is open and the auth frame was (or is about to be) sent; waiting for the ack. */
+  | { readonly type: 'authenticating' }
+  /** Acknowledged (or open, without auth): queued sends are flowing. */
+  | { readonly type: 'ready' }
+  /** Re-authenticating on the same socket; sends wait until the ack. */
+  | { readonly type: 'reauthenticating'; readonly trigger: 'expired' | 'refresh' }
+  /** The connection ended for a retryable reason; a new socket comes after `delay` ms. */
+  | { readonly type: 'reconnecting'; readonly attempt: number; readonly delay: number; readonly cause: unknown }
+  /** Final: `close()` was called (no `error`) or the session failed for good (`error`). */
+  | { readonly type: 'closed'; readonly error?: unknown };
+
+/** The `type` of a {@link SessionState}. */
+export type SessionStateType = SessionState['type'];
+
+/**
+ * Holds the current state and publishes changes: a current-value Observable that never repeats a
+ * state, and that a late subscriber still reads after the session closed (then completes).
+ */
+export class StateCell {
+  private readonly subject = new BehaviorSubject<SessionState>({ type: 'idle' });
+
+  /** The current state, then every change; after `closed`, just `closed` and completion. */
+  readonly state$: Observable<SessionState> = defer(() =>
+    this.subject.closed || this.subject.isStopped ? of(this.subject.getValue()) : this.subject.asObservable(),
+  );
+
+  /** The current state. */
+  get value(): SessionState {
+    return this.subject.getValue();
+  }
+
+  /** Moves to `next` unless it equals the current state, or the cell is already closed. */
+  set(next: SessionState): void {
+    if (this.subject.isStopped || sameState(this.subject.getValue(), next)) return;
+    this.subject.next(next);
+    if (next.type === 'closed') this.subject.complete();
+  }
+}
+
+function sameState(a: SessionState, b: SessionState): boolean {
+  if (a.type !== b.type) return false;
+  switch (a.type) {
+    case 'reconnecting': {
+      const other = b as typeof a;
+      return a.attempt === other.attempt && a.delay === other.delay && a.cause === other.cause;
+    }
+    case 'reauthenticating':
+      return a.trigger === (b as typeof a).trigger;
+    case 'closed':
+      return a.error === (b as typeof a).error;
+    default:
+      return true;
+  }
+}
