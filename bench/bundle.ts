@@ -49,7 +49,12 @@ const ENTRIES: readonly Entry[] = [
     source: `export { webSocket } from 'rxjs/webSocket';`,
     external: [],
   },
-  { id: 'partysocket', label: 'partysocket (main entry: PartySocket + ReconnectingWebSocket)', source: `export * from 'partysocket';`, external: [] },
+  {
+    id: 'partysocket',
+    label: 'partysocket (main entry: PartySocket + ReconnectingWebSocket)',
+    source: `export * from 'partysocket';`,
+    external: [],
+  },
   {
     id: 'partysocket-rws',
     label: 'partysocket ReconnectingWebSocket only',

@@ -1,12 +1,12 @@
 /**
- * One client variant running one benchmark, in a fresh process forked by bench/harness.ts. The
- * task comes as JSON in argv[2]; the result goes back over IPC as `{ type: 'result', result }`,
- * then the process exits. Every wait is bounded: a task that runs out of time reports what it saw
- * with `timedOut: true`.
+ * One client variant running one benchmark task. The benchmarks run each task in a fresh process
+ * (bench/client-main.ts); the smoke spec calls {@link runTask} in-process. Every wait is bounded:
+ * a task that runs out of time reports what it saw with `timedOut: true`.
  */
 import { performance } from 'node:perf_hooks';
-import { WebSocket } from 'ws';
-import { variant, type Session, type SessionOptions } from './variants.js';
+import { WebSocket, type ClientOptions } from 'ws';
+import { measureOverhead } from './overhead.js';
+import { variant, type Session, type SessionOptions, type Variant } from './variants.js';
 
 export type ClientTask =
   | { readonly bench: 'throughput'; readonly variant: string; readonly url: string; readonly count: number; readonly boundMs: number }
@@ -26,6 +26,8 @@ export type ClientTask =
       /** Sessions connecting at once; the next opens when one is authenticated. */
       readonly window: number;
       readonly heartbeatMs: number;
+      /** Pause after the last session authenticated, before memory is measured. */
+      readonly settleMs: number;
       readonly boundMs: number;
     }
   | {
@@ -50,39 +52,43 @@ export type ClientTask =
       readonly graceMs: number;
       /** false: no heartbeat at all (the peers' default), to show what happens then. */
       readonly heartbeat: boolean;
+    }
+  | {
+      /** The in-process cost per frame of each consumer (bench/overhead.ts); `variant` is ignored. */
+      readonly bench: 'overhead';
+      readonly variant: string;
+      readonly frames: number;
+      readonly rounds: number;
     };
 
-const task = JSON.parse(process.argv[2] ?? '{}') as ClientTask;
-const client = variant(task.variant);
-const now = () => performance.now();
+/** Sends a message to the parent (the storm's 'ready'); a no-op in-process when nobody listens. */
+export type Notify = (message: Record<string, unknown>) => void;
 
-const result = await run();
-process.send?.({ type: 'result', result }, () => process.exit(0));
-if (!process.send) {
-  console.log(JSON.stringify(result));
-  process.exit(0);
-}
-
-async function run(): Promise<Record<string, unknown>> {
+/** Runs one task with one client variant and resolves with what it measured. */
+export async function runTask(task: ClientTask, notify: Notify = noop): Promise<Record<string, unknown>> {
+  if (task.bench === 'overhead') return Object.fromEntries(measureOverhead({ frames: task.frames, rounds: task.rounds }));
+  const client = variant(task.variant);
   switch (task.bench) {
     case 'throughput':
-      return throughput(task);
+      return throughput(client, task);
     case 'latency':
-      return latency(task);
+      return latency(client, task);
     case 'sessions':
-      return sessions(task);
+      return sessions(client, task);
     case 'storm':
-      return storm(task);
+      return storm(client, task, notify);
     case 'dead':
-      return dead(task);
+      return dead(client, task);
   }
 }
+
+const now = () => performance.now();
 
 function baseOptions(url: string): SessionOptions {
   return { url, WebSocketCtor: WebSocket, heartbeat: { interval: 25_000, timeout: 10_000 }, reconnect: false, deadline: 10_000 };
 }
 
-async function throughput(config: Extract<ClientTask, { bench: 'throughput' }>) {
+async function throughput(client: Variant, config: Extract<ClientTask, { bench: 'throughput' }>) {
   let received = 0;
   let checksum = 0;
   let done: () => void = noop;
@@ -97,27 +103,36 @@ async function throughput(config: Extract<ClientTask, { bench: 'throughput' }>) 
   });
   if (!(await within(ready.promise, config.boundMs))) return { timedOut: true, phase: 'auth' };
   const started = now();
+  const cpuBefore = process.cpuUsage();
   session.send({ type: 'flood', count: config.count });
   const completed = await within(finished, config.boundMs);
   const elapsedMs = now() - started;
+  // CPU time the client spent, a steadier figure than wall time on a machine shared with other work.
+  const cpu = process.cpuUsage(cpuBefore);
   session.close();
-  return { timedOut: !completed, received, elapsedMs, msgsPerSec: (received / elapsedMs) * 1000, checksum };
+  return {
+    timedOut: !completed,
+    received,
+    elapsedMs,
+    msgsPerSec: (received / elapsedMs) * 1000,
+    cpuUsPerMsg: (cpu.user + cpu.system) / Math.max(received, 1),
+    checksum,
+  };
 }
 
-async function latency(config: Extract<ClientTask, { bench: 'latency' }>) {
+async function latency(client: Variant, config: Extract<ClientTask, { bench: 'latency' }>) {
   const samples = new Float64Array(config.count);
   const total = config.warmup + config.count;
   let index = 0;
   let sentAt = 0;
-  let session: Session | undefined;
   let done: () => void = noop;
   const finished = new Promise<void>((resolve) => (done = resolve));
   const ready = deferred();
   const next = () => {
     sentAt = now();
-    session!.send({ type: 'echo', id: index });
+    session.send({ type: 'echo', id: index });
   };
-  session = client.open(baseOptions(config.url), {
+  const session: Session = client.open(baseOptions(config.url), {
     onAuthenticated: ready.resolve,
     onMessage: () => {
       const elapsed = now() - sentAt;
@@ -135,11 +150,15 @@ async function latency(config: Extract<ClientTask, { bench: 'latency' }>) {
   return { timedOut: !completed, roundTrips: measured.length, p50Us: pick(0.5), p90Us: pick(0.9), p99Us: pick(0.99), maxUs: pick(1) };
 }
 
-async function sessions(config: Extract<ClientTask, { bench: 'sessions' }>) {
+async function sessions(client: Variant, config: Extract<ClientTask, { bench: 'sessions' }>) {
   const gc = (globalThis as { gc?: () => void }).gc ?? noop;
   await settleMemory(gc);
   const before = process.memoryUsage();
-  const options: SessionOptions = { ...baseOptions(config.url), heartbeat: { interval: config.heartbeatMs, timeout: 10_000 }, deadline: 60_000 };
+  const options: SessionOptions = {
+    ...baseOptions(config.url),
+    heartbeat: { interval: config.heartbeatMs, timeout: 10_000 },
+    deadline: 60_000,
+  };
   const opened: Session[] = [];
   let authenticated = 0;
   let reauthenticated = 0;
@@ -167,9 +186,10 @@ async function sessions(config: Extract<ClientTask, { bench: 'sessions' }>) {
   for (let i = 0; i < Math.min(config.window, config.sessions); i++) openOne();
   const completed = await within(all.promise, config.boundMs);
   const authMs = now() - started;
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await new Promise((resolve) => setTimeout(resolve, config.settleMs));
   await settleMemory(gc);
   const after = process.memoryUsage();
+  for (const session of opened) session.close();
   const n = Math.max(authenticated, 1);
   return {
     timedOut: !completed,
@@ -186,7 +206,7 @@ async function sessions(config: Extract<ClientTask, { bench: 'sessions' }>) {
   };
 }
 
-async function storm(config: Extract<ClientTask, { bench: 'storm' }>) {
+async function storm(client: Variant, config: Extract<ClientTask, { bench: 'storm' }>, notify: Notify) {
   let armed = false;
   let droppedAt: number | undefined;
   const attempts: number[] = [];
@@ -195,8 +215,8 @@ async function storm(config: Extract<ClientTask, { bench: 'storm' }>) {
   };
   // Every variant's sockets come from this class, so attempts and drops are seen the same way for all.
   class CountingWebSocket extends WebSocket {
-    constructor(...args: ConstructorParameters<typeof WebSocket>) {
-      super(...args);
+    constructor(address: string | URL, protocols?: string | string[], options?: ClientOptions) {
+      super(address, protocols, options);
       if (armed) attempts.push(now());
       this.on('close', onClose);
     }
@@ -236,7 +256,7 @@ async function storm(config: Extract<ClientTask, { bench: 'storm' }>) {
   for (let i = 0; i < Math.min(config.window, config.sessions); i++) openOne();
   if (!(await within(ready.promise, 60_000))) return { timedOut: true, phase: 'connect', authenticated };
   armed = true;
-  process.send?.({ type: 'ready' });
+  notify({ type: 'ready' });
   const completed = await within(allBack.promise, config.boundMs + 30_000);
   for (const session of opened) session.close();
   const t0 = droppedAt ?? NaN;
@@ -249,7 +269,7 @@ async function storm(config: Extract<ClientTask, { bench: 'storm' }>) {
   };
 }
 
-async function dead(config: Extract<ClientTask, { bench: 'dead' }>) {
+async function dead(client: Variant, config: Extract<ClientTask, { bench: 'dead' }>) {
   const options: SessionOptions = {
     ...baseOptions(config.url),
     heartbeat: config.heartbeat ? { interval: config.interval, timeout: config.timeout } : false,
@@ -309,6 +329,7 @@ async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
 }
 
 async function settleMemory(gc: () => void): Promise<void> {
+  if (gc === noop) return; // no --expose-gc (in-process smoke): the memory figures mean nothing anyway
   for (let i = 0; i < 3; i++) {
     gc();
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -1,24 +1,70 @@
 /**
- * Process plumbing for the benchmarks: builds the server and client entries once with esbuild
- * (the library bundled from source, packages left as imports), forks the server and one fresh
- * client process per measurement, and bounds every wait.
+ * Plumbing for the benchmarks. The real runs use {@link processLauncher}: it builds the server and
+ * client entries once with esbuild (the library bundled from source, packages left as imports),
+ * forks the server and one fresh client process per measurement, and bounds every wait. The smoke
+ * spec uses {@link inProcessLauncher}: the same server and tasks, in the test's own process.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import type { ClientTask } from './client.js';
+import { runTask, type ClientTask } from './client.js';
+import { startBenchServer, type ServerStats } from './server.js';
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const RESULTS_DIR = join(BENCH_DIR, 'results');
 const BUILD_DIR = join(RESULTS_DIR, 'build');
 
-/** Bundles bench/server.ts and bench/client.ts to plain ESM (fast start, readable CPU profiles). */
+/** Starts bench servers and runs client tasks, in child processes or in-process. */
+export interface Launcher {
+  startServer(): Promise<BenchServer>;
+  runClient(task: ClientTask, options: ClientOptions): Promise<Record<string, unknown>>;
+}
+
+export interface ClientOptions {
+  /** The task is abandoned (its process killed) after this long. */
+  readonly boundMs: number;
+  /** Node flags of the client process (ignored in-process). */
+  readonly execArgv?: string[];
+  /** The client's other messages (the storm's 'ready'). */
+  readonly onMessage?: (message: Record<string, unknown>) => void;
+}
+
+/** Server in its own process, each client task in a fresh process. */
+export async function processLauncher(): Promise<Launcher> {
+  const entries = await buildEntries();
+  return {
+    startServer: () => startServer(entries.server),
+    runClient: (task, options) => runClient(entries.client, task, options),
+  };
+}
+
+/** Server and client tasks in this process: for the smoke spec, where only correctness counts. */
+export function inProcessLauncher(): Launcher {
+  return {
+    startServer: async () => {
+      const core = await startBenchServer();
+      const server: BenchServer = {
+        url: `ws://127.0.0.1:${core.port}`,
+        stats: async () => core.stats(),
+        restart: (downMs) => core.restart(downMs),
+        sweepHalfOpen: async () => core.sweepHalfOpen(),
+        drained: (boundMs) => drained(server, boundMs),
+        stop: () => core.close(),
+      };
+      return server;
+    },
+    runClient: (task, options) =>
+      bounded(runTask(task, options.onMessage), options.boundMs, `client ${task.variant} (${task.bench}) took over ${options.boundMs} ms`),
+  };
+}
+
+/** Bundles bench/server-main.ts and bench/client-main.ts to plain ESM (fast start, readable CPU profiles). */
 export async function buildEntries(): Promise<{ server: string; client: string }> {
   mkdirSync(BUILD_DIR, { recursive: true });
   await build({
-    entryPoints: { server: join(BENCH_DIR, 'server.ts'), client: join(BENCH_DIR, 'client.ts') },
+    entryPoints: { server: join(BENCH_DIR, 'server-main.ts'), client: join(BENCH_DIR, 'client-main.ts') },
     outdir: BUILD_DIR,
     outExtension: { '.js': '.mjs' },
     bundle: true,
@@ -34,8 +80,10 @@ export async function buildEntries(): Promise<{ server: string; client: string }
 
 export interface BenchServer {
   readonly url: string;
-  stats(): Promise<{ connections: number; authenticated: number; accepted: number }>;
+  stats(): Promise<ServerStats>;
   restart(downMs: number): Promise<void>;
+  /** Destroys the half-open sockets the dead-connection bench leaves behind. */
+  sweepHalfOpen(): Promise<void>;
   /** Resolves once no connection is left (bounded); true when none is. */
   drained(boundMs?: number): Promise<boolean>;
   stop(): Promise<void>;
@@ -70,14 +118,12 @@ export async function startServer(entry: string): Promise<BenchServer> {
       child.send({ cmd: 'restart', downMs });
       await answer;
     },
-    drained: async (boundMs = 30_000) => {
-      const until = Date.now() + boundMs;
-      while (Date.now() < until) {
-        if ((await server.stats()).connections === 0) return true;
-        await sleep(100);
-      }
-      return false;
+    sweepHalfOpen: async () => {
+      const answer = reply('swept');
+      child.send({ cmd: 'sweep' });
+      await answer;
     },
+    drained: (boundMs) => drained(server, boundMs),
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -88,20 +134,11 @@ export async function startServer(entry: string): Promise<BenchServer> {
   return server;
 }
 
-export interface ClientRun {
-  readonly result: Record<string, unknown>;
-  readonly child: ChildProcess;
-}
-
 /**
  * Forks one client process for one task and resolves with its result. `onMessage` sees the
  * client's other IPC messages (the storm's 'ready'). The process is killed after `boundMs`.
  */
-export async function runClient(
-  entry: string,
-  task: ClientTask,
-  options: { boundMs: number; execArgv?: string[]; onMessage?: (message: Record<string, unknown>) => void },
-): Promise<Record<string, unknown>> {
+export async function runClient(entry: string, task: ClientTask, options: ClientOptions): Promise<Record<string, unknown>> {
   const child = fork(entry, [JSON.stringify(task)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv: options.execArgv ?? [],
@@ -126,6 +163,16 @@ export async function runClient(
       clearTimeout(late);
     }
   }
+}
+
+/** Resolves once the server has no live connection left (bounded); true when none is. */
+async function drained(server: BenchServer, boundMs = 30_000): Promise<boolean> {
+  const until = Date.now() + boundMs;
+  while (Date.now() < until) {
+    if ((await server.stats()).connections === 0) return true;
+    await sleep(50);
+  }
+  return false;
 }
 
 export function sleep(ms: number): Promise<void> {

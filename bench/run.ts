@@ -1,8 +1,8 @@
 /**
  * Runs the benchmarks and prints markdown tables; raw results go to bench/results/ (gitignored).
  *
- *   npm run bench                       all six, full counts (about 15 minutes)
- *   npm run bench -- throughput         one (throughput, latency, sessions, storm, dead, bundle)
+ *   npm run bench                       all eight, full counts (about 25 minutes)
+ *   npm run bench -- throughput         one (throughput, latency, sessions, storm, dead, bundle, overhead, memory)
  *   npm run bench -- latency --quick    small counts, 3 rounds (for development)
  *   npm run bench -- --runs 7           more rounds
  *
@@ -13,7 +13,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BENCHMARKS, PROFILES, type BenchReport, type Profile } from './benchmarks.js';
-import { buildEntries, RESULTS_DIR } from './harness.js';
+import { inProcessLauncher, processLauncher, RESULTS_DIR } from './harness.js';
 import { table } from './stats.js';
 
 export interface RunOptions {
@@ -23,6 +23,8 @@ export interface RunOptions {
   readonly log?: (line: string) => void;
   /** Write JSON and markdown to bench/results/. */
   readonly write?: boolean;
+  /** Server and clients in this process (the smoke spec): correctness only, the figures mean nothing. */
+  readonly inProcess?: boolean;
 }
 
 export interface RunOutcome {
@@ -41,14 +43,14 @@ export async function runBenchmarks(options: RunOptions): Promise<RunOutcome> {
   const load: number[] = [];
   const sampler = setInterval(() => load.push(loadavg()[0]!), 2_000);
   load.push(loadavg()[0]!);
-  const entries = await buildEntries();
+  const launcher = options.inProcess ? inProcessLauncher() : await processLauncher();
   const reports: BenchReport[] = [];
   try {
     for (const name of names) {
       const benchmark = BENCHMARKS[name]!;
       const at = Date.now();
       log(`${benchmark.title} (${options.profile.name}, ${options.profile.runs} rounds)`);
-      const report = await benchmark.run({ profile: options.profile, entries, log });
+      const report = await benchmark.run({ profile: options.profile, launcher, log });
       reports.push(report);
       log(`  done in ${Math.round((Date.now() - at) / 1000)} s`);
       if (options.write !== false) writeJson(started, report);
@@ -73,13 +75,26 @@ function render(reports: readonly BenchReport[], profile: Profile, started: Date
   ];
   const targets = reports.flatMap((report) => report.targets);
   const sections = reports.map((report) =>
-    [`## ${report.title}`, '', report.markdown, ...(report.errors.length ? ['', `Failed measurements: ${report.errors.join('; ')}`] : [])].join('\n'),
+    [
+      `## ${report.title}`,
+      '',
+      report.markdown,
+      ...(report.errors.length ? ['', `Failed measurements: ${report.errors.join('; ')}`] : []),
+    ].join('\n'),
   );
   return [
     ...header.map((line) => `${line}  `),
     '',
     ...(targets.length
-      ? ['## Targets', '', table(['what', 'target', 'measured', 'met'], targets.map((t) => [t.what, t.target, t.measured, t.met ? 'yes' : '**no**'])), '']
+      ? [
+          '## Targets',
+          '',
+          table(
+            ['what', 'target', 'measured', 'met'],
+            targets.map((t) => [t.what, t.target, t.measured, t.met ? 'yes' : '**no**']),
+          ),
+          '',
+        ]
       : []),
     sections.join('\n\n'),
     '',

@@ -6,12 +6,14 @@
  * in a benchmark is the cost of the layer, not of a missing feature.
  */
 import * as t from 'io-ts';
-import ReconnectingWebSocket from 'partysocket/ws';
+// partysocket/ws's types lack its default export; the main entry exports the same class.
+import { WebSocket as ReconnectingWebSocket } from 'partysocket';
 import { retry, share, type Observable, type Subscription } from 'rxjs';
 import { webSocket } from 'rxjs/webSocket';
 import { WebSocket } from 'ws';
 import {
   authenticate,
+  connect,
   fromWebSocket,
   HeartbeatTimeoutError,
   heartbeat,
@@ -20,6 +22,7 @@ import {
   retryWithBackoff,
   waitForOpen,
   type SocketConnection,
+  type SocketEvent,
   type WebSocketCtor,
 } from '../lib/index.js';
 import { AuthExpired, AuthOk, authFrame, ChatMessage, Pong, pingFrame, TOKEN } from './protocol.js';
@@ -34,10 +37,13 @@ export interface SessionHooks {
   onDead?(): void;
 }
 
+/** `ws`'s WebSocket class or a subclass of it (the storm's counting one). */
+export type WsClass = new (address: string, protocols?: string | string[]) => WebSocket;
+
 export interface SessionOptions {
   readonly url: string;
   /** The WebSocket class; a counting subclass of `ws`'s in the storm benchmark. */
-  readonly WebSocketCtor: typeof WebSocket;
+  readonly WebSocketCtor: WsClass;
   /** Ping every `interval` ms once authenticated; dead when no pong within `timeout` ms. */
   readonly heartbeat: { readonly interval: number; readonly timeout: number } | false;
   /** Reconnect after a drop. Ours always has retryWithBackoff in the pipe (with these delays, or 1 s / 30 s). */
@@ -60,6 +66,21 @@ export interface Variant {
   open(options: SessionOptions, hooks: SessionHooks): Session;
 }
 
+/**
+ * How far the pipeline goes, for the memory-by-stage table: each stage adds one operator (and
+ * 'share' the app's second subscription point; 'messages' the typed subscription).
+ */
+export const STAGES = ['authenticate', 'heartbeat', 'reauthOnExpiry', 'retryWithBackoff', 'share', 'messages'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** The README pipeline cut after each stage (fromWebSocket, waitForOpen and authenticate are always on). */
+export const STAGE_VARIANTS: readonly Variant[] = STAGES.map((stage) => ({
+  id: `stage-${stage}`,
+  label: stage === 'authenticate' ? 'fromWebSocket + waitForOpen + authenticate' : `+ ${stage}${stage === 'messages' ? '(t.unknown)' : ''}`,
+  validates: false,
+  open: (o, h) => ours(o, h, t.unknown, stage),
+}));
+
 /** Every client, in the order the tables list them. The first is the floor every ratio divides by. */
 export const VARIANTS: readonly Variant[] = [
   { id: 'ws', label: 'raw ws + JSON.parse (floor)', validates: false, open: (o, h) => rawWs(o, h, false) },
@@ -70,10 +91,17 @@ export const VARIANTS: readonly Variant[] = [
   { id: 'partysocket-iots', label: 'partysocket + io-ts decode', validates: true, open: (o, h) => partysocket(o, h, true) },
   { id: 'ours-unknown', label: 'ours, messages(t.unknown)', validates: false, open: (o, h) => ours(o, h, t.unknown) },
   { id: 'ours-codec', label: 'ours, messages(ChatMessage)', validates: true, open: (o, h) => ours(o, h, ChatMessage) },
+  { id: 'connect-unknown', label: 'ours, connect({ inbound: t.unknown })', validates: false, open: (o, h) => oursConnect(o, h, t.unknown) },
+  {
+    id: 'connect-codec',
+    label: 'ours, connect({ inbound: ChatMessage })',
+    validates: true,
+    open: (o, h) => oursConnect(o, h, ChatMessage),
+  },
 ];
 
 export function variant(id: string): Variant {
-  const found = VARIANTS.find((candidate) => candidate.id === id);
+  const found = VARIANTS.find((candidate) => candidate.id === id) ?? STAGE_VARIANTS.find((candidate) => candidate.id === id);
   if (!found) throw new Error(`unknown variant ${id}; known: ${VARIANTS.map((v) => v.id).join(', ')}`);
   return found;
 }
@@ -105,10 +133,14 @@ function rawWs(options: SessionOptions, hooks: SessionHooks, validate: boolean):
         if (value.type !== 'auth_ok') return;
         authenticated = true;
         if (options.heartbeat) {
-          beat = handHeartbeat(options.heartbeat, () => socket.send(JSON.stringify(pingFrame())), () => {
-            socket.terminate();
-            hooks.onDead?.();
-          });
+          beat = handHeartbeat(
+            options.heartbeat,
+            () => socket.send(JSON.stringify(pingFrame())),
+            () => {
+              socket.terminate();
+              hooks.onDead?.();
+            },
+          );
         }
         hooks.onAuthenticated?.();
         return;
@@ -173,7 +205,11 @@ function rxjsWebSocket(options: SessionOptions, hooks: SessionHooks, validate: b
         if (value.type !== 'auth_ok') return;
         authenticated = true;
         if (options.heartbeat) {
-          beat = handHeartbeat(options.heartbeat, () => subject.next(pingFrame()), () => hooks.onDead?.());
+          beat = handHeartbeat(
+            options.heartbeat,
+            () => subject.next(pingFrame()),
+            () => hooks.onDead?.(),
+          );
         }
         hooks.onAuthenticated?.();
         return;
@@ -211,7 +247,8 @@ function partysocket(options: SessionOptions, hooks: SessionHooks, validate: boo
     WebSocket: options.WebSocketCtor,
     connectionTimeout: options.deadline,
     // Its default is drawn once per page load (1-5 s); each session here stands for one browser.
-    minReconnectionDelay: 1000 + Math.random() * 4000,
+    // Scaled with the storm's initial delay (1 s in the real runs) so the smoke run stays short.
+    minReconnectionDelay: reconnectScale(options) * (1000 + Math.random() * 4000),
     maxRetries: options.reconnect ? Infinity : 0,
   });
   socket.onopen = () => {
@@ -234,7 +271,11 @@ function partysocket(options: SessionOptions, hooks: SessionHooks, validate: boo
       if (value.type !== 'auth_ok') return;
       authenticated = true;
       if (options.heartbeat) {
-        beat = handHeartbeat(options.heartbeat, () => socket.send(JSON.stringify(pingFrame())), () => hooks.onDead?.());
+        beat = handHeartbeat(
+          options.heartbeat,
+          () => socket.send(JSON.stringify(pingFrame())),
+          () => hooks.onDead?.(),
+        );
       }
       hooks.onAuthenticated?.();
       return;
@@ -263,17 +304,17 @@ function partysocket(options: SessionOptions, hooks: SessionHooks, validate: boo
 // ours: the full pipeline, as the README writes it
 // ---------------------------------------------------------------------------------------------
 
-function ours(options: SessionOptions, hooks: SessionHooks, codec: t.Mixed): Session {
+function ours(options: SessionOptions, hooks: SessionHooks, codec: t.Mixed, upTo: Stage = 'messages'): Session {
   const { interval, timeout } = options.heartbeat || { interval: 25_000, timeout: 10_000 };
   const { initialDelay, maxDelay } = options.reconnect || { initialDelay: 1_000, maxDelay: 30_000 };
-  const events$ = fromWebSocket(options.url, { WebSocketCtor: options.WebSocketCtor as unknown as WebSocketCtor }).pipe(
-    waitForOpen(options.deadline),
-    authenticate({ token: () => TOKEN, message: authFrame, ack: AuthOk, timeout: options.deadline }),
-    heartbeat({ interval, timeout, ping: pingFrame, pong: Pong }),
-    reauthOnExpiry({ expired: AuthExpired }),
-    retryWithBackoff({ initialDelay, maxDelay, jitter: 'full' }),
-    share(),
-  );
+  const depth = STAGES.indexOf(upTo);
+  let events$: Observable<SocketEvent> = fromWebSocket(options.url, {
+    WebSocketCtor: options.WebSocketCtor as unknown as WebSocketCtor,
+  }).pipe(waitForOpen(options.deadline), authenticate({ token: () => TOKEN, message: authFrame, ack: AuthOk, timeout: options.deadline }));
+  if (depth >= STAGES.indexOf('heartbeat')) events$ = events$.pipe(heartbeat({ interval, timeout, ping: pingFrame, pong: Pong }));
+  if (depth >= STAGES.indexOf('reauthOnExpiry')) events$ = events$.pipe(reauthOnExpiry({ expired: AuthExpired }));
+  if (depth >= STAGES.indexOf('retryWithBackoff')) events$ = events$.pipe(retryWithBackoff({ initialDelay, maxDelay, jitter: 'full' }));
+  if (depth >= STAGES.indexOf('share')) events$ = events$.pipe(share());
   let connection: SocketConnection | undefined;
   const subscriptions: Subscription[] = [
     events$.subscribe({
@@ -287,12 +328,50 @@ function ours(options: SessionOptions, hooks: SessionHooks, codec: t.Mixed): Ses
       },
       error: noop,
     }),
-    events$.pipe(messages(codec, { onInvalid: noop })).subscribe({ next: (value) => hooks.onMessage?.(value), error: noop }),
   ];
+  if (depth >= STAGES.indexOf('messages')) {
+    subscriptions.push(
+      events$.pipe(messages(codec, { onInvalid: noop })).subscribe({ next: (value) => hooks.onMessage?.(value), error: noop }),
+    );
+  }
   return {
     send: (value) => connection!.send(value),
     close: () => {
       for (const subscription of subscriptions) subscription.unsubscribe();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// ours via the session layer: connect() with the same auth, heartbeat and backoff
+// ---------------------------------------------------------------------------------------------
+
+function oursConnect(options: SessionOptions, hooks: SessionHooks, inbound: t.Mixed): Session {
+  const { interval, timeout } = options.heartbeat || { interval: 25_000, timeout: 10_000 };
+  const { initialDelay, maxDelay } = options.reconnect || { initialDelay: 1_000, maxDelay: 30_000 };
+  const session = connect<unknown>({
+    url: options.url,
+    WebSocketCtor: options.WebSocketCtor as unknown as WebSocketCtor,
+    inbound,
+    token: () => TOKEN,
+    auth: { message: authFrame, ack: AuthOk, expired: AuthExpired, timeout: options.deadline },
+    heartbeat: { interval, timeout, ping: pingFrame, pong: Pong },
+    retry: { initialDelay, maxDelay, jitter: 'full' },
+    connectTimeout: options.deadline,
+  });
+  const subscriptions: Subscription[] = [
+    session.state$.subscribe((state) => {
+      if (state.type === 'ready') hooks.onAuthenticated?.();
+      else if (state.type === 'reconnecting' && state.cause instanceof HeartbeatTimeoutError) hooks.onDead?.();
+    }),
+    session.messages$.subscribe({ next: (value) => hooks.onMessage?.(value), error: noop }),
+  ];
+  return {
+    // The receipt is not awaited: the benchmarks pace sends by what comes back.
+    send: (value) => void session.send(value),
+    close: () => {
+      for (const subscription of subscriptions) subscription.unsubscribe();
+      session.close();
     },
   };
 }
@@ -326,6 +405,11 @@ function handHeartbeat(config: { interval: number; timeout: number }, ping: () =
     },
     stop,
   };
+}
+
+/** 1 with the real 1 s initial delay; smaller when a short run shrinks the delays. */
+function reconnectScale(options: SessionOptions): number {
+  return options.reconnect ? options.reconnect.initialDelay / 1000 : 1;
 }
 
 function noop(): void {}

@@ -1,25 +1,24 @@
 /**
- * The main demo: an embedded strict gateway and one client session, walked through auth, typed
- * messages, token expiry and re-auth on the same socket, an abrupt drop with backoff, and a
- * half-open connection caught by the heartbeat. Prints a timeline and exits by itself.
+ * The main demo: an embedded strict gateway and one client session made with `connect()`, walked
+ * through a wrong auth payload, auth, typed messages, bad frames, idle vs heartbeat, token expiry
+ * and re-auth on the same socket, an abrupt drop with backoff, and a half-open connection caught by
+ * the heartbeat. It prints every `state$` transition, and shows sends made during a fault delivered
+ * once and in order. Exits by itself in about 10 s.
  *
  *   npm install && npm run demo
  */
 import * as t from 'io-ts';
-import { filter, firstValueFrom, lastValueFrom, share, Subject, takeUntil, timeout } from 'rxjs';
+import { filter, firstValueFrom, timeout } from 'rxjs';
 import { WebSocket } from 'ws';
 import {
-  authenticate,
-  fromWebSocket,
-  heartbeat,
-  messages,
-  reauthOnExpiry,
-  retryWithBackoff,
-  waitForOpen,
-  type SocketEvent,
+  connect,
+  type SendReceipt,
+  type SessionState,
+  type SessionStateType,
+  type SocketSession,
   type WebSocketCtor,
 } from '../lib/index.js';
-import { Accepted, AuthError, AuthExpired, AuthOk, ChatMessage, Pong } from '../lib/testing/gateway-protocol.js';
+import { Accepted, AuthError, AuthExpired, AuthOk, ChatMessage, Pong, SendRequest } from '../lib/testing/gateway-protocol.js';
 import { ReferenceGateway } from '../lib/testing/reference-gateway.js';
 
 const started = performance.now();
@@ -29,110 +28,166 @@ const chapter = (title: string) => console.log(`\n── ${title} ${'─'.repeat
 
 const gateway = await ReferenceGateway.start({ authTimeout: 2_000, idleTimeout: 3_000, reauthGrace: 2_000 });
 const ws = WebSocket as unknown as WebSocketCtor;
+const Inbound = t.union([ChatMessage, Accepted]);
 
 chapter('1. A client that gets the auth payload wrong');
 say('gateway', `strict gateway listening on ${gateway.url}`);
-const wrongSchema$ = fromWebSocket(gateway.url, { WebSocketCtor: ws }).pipe(
-  waitForOpen(5_000),
-  authenticate({ token: 'not-a-token-we-issued', message: (token) => ({ type: 'auth', jwt: token }), ack: AuthOk, timeout: 3_000 }),
-);
-await lastValueFrom(wrongSchema$).catch((error: Error) => say(error.name, error.message));
-
-chapter('2. The full pipeline');
-let tokensIssued = 0;
-const fetchToken = async () => {
-  tokensIssued++;
-  return gateway.issueToken({ subject: 'guest-42' });
-};
-const stop = new Subject<void>();
-const events$ = fromWebSocket(gateway.url, { WebSocketCtor: ws }).pipe(
-  waitForOpen(5_000),
-  authenticate({ token: fetchToken, message: (token) => ({ type: 'auth', token }), ack: AuthOk, reject: AuthError, timeout: 3_000 }),
-  heartbeat({ interval: 1_000, timeout: 1_000, ping: () => ({ type: 'ping' }), pong: Pong }),
-  reauthOnExpiry({ expired: AuthExpired }),
-  retryWithBackoff({ initialDelay: 300, maxDelay: 2_000 }),
-  takeUntil(stop),
-  share(),
-);
-
-let sockets = 0;
-events$.subscribe({
-  next: (event) => {
-    if (event.type === 'connecting') sockets++;
-    if (event.type !== 'frame') say(event.type, describe(event));
-  },
-  error: (error: Error) => say('fatal', error.message),
+const wrong = connect({
+  url: gateway.url,
+  WebSocketCtor: ws,
+  inbound: Inbound,
+  token: 'not-a-token-we-issued',
+  auth: { message: (token) => ({ type: 'auth', jwt: token }), ack: AuthOk, timeout: 3_000 },
+  retry: false, // a silent 1000 is retried by default (the token may be refreshed); here: diagnose it
 });
-// The typed end: what the app sees is exactly this union, validated at runtime.
-const Inbound = t.union([ChatMessage, Accepted]);
-events$
-  .pipe(messages(Inbound, { onInvalid: (error) => say('invalid frame', `${error.name} (${error.kind}): ${error.message}`) }))
-  .subscribe((frame) =>
-    frame.type === 'message'
-      ? say('message', `#${frame.id} ${frame.from}: ${frame.text}`)
-      : say('accepted', `the gateway accepted ${frame.clientId} as #${frame.id}`),
-  );
-const next = <T extends SocketEvent['type']>(type: T, ms = 8_000) =>
-  firstValueFrom(
-    events$.pipe(
-      filter((event): event is Extract<SocketEvent, { type: T }> => event.type === type),
-      timeout(ms),
-    ),
-  );
+wrong.messages$.subscribe({ error: () => undefined });
+const failed = await until(wrong, 'closed');
+say('closed', describeState(failed));
 
-const ready = await next('authenticated');
-ready.connection.send({ type: 'send', clientId: 'c-1', text: 'hello from the client' });
+chapter('2. A session: connect(), state$, auth, typed messages, sends');
+let tokensIssued = 0;
+const session = connect({
+  url: gateway.url,
+  WebSocketCtor: ws,
+  inbound: Inbound,
+  outbound: SendRequest,
+  token: async () => {
+    tokensIssued++;
+    return gateway.issueToken({ subject: 'guest-42' });
+  },
+  auth: {
+    message: (token, { lastId }) => (lastId === undefined ? { type: 'auth', token } : { type: 'auth', token, resumeFrom: lastId }),
+    ack: AuthOk,
+    reject: AuthError,
+    expired: AuthExpired,
+    timeout: 3_000,
+  },
+  heartbeat: { interval: 1_000, timeout: 1_000, ping: () => ({ type: 'ping' }), pong: Pong },
+  retry: { initialDelay: 300, maxDelay: 2_000 },
+  resume: { idOf: (frame) => (frame.type === 'message' ? frame.id : undefined), from: 0 },
+  sendAck: { keyOf: (message) => message.clientId, ackedKey: (frame) => (Accepted.is(frame) ? frame.clientId : undefined) },
+});
+let sockets = 0;
+session.state$.subscribe((state) => {
+  if (state.type === 'connecting') sockets++;
+  say(`state: ${state.type}`, describeState(state));
+});
+session.invalid$.subscribe((error) => say('invalid frame', `${error.name} (${error.kind}): ${error.message}`));
+const seen = new Map<number, number>(); // message id -> times delivered
+session.messages$.subscribe((frame) => {
+  if (frame.type !== 'message') return;
+  seen.set(frame.id, (seen.get(frame.id) ?? 0) + 1);
+  say('message', `#${frame.id} ${frame.from}: ${frame.text}`);
+});
+const sent: string[] = [];
+const post = (clientId: string, text: string): SendReceipt => {
+  sent.push(clientId);
+  const receipt = session.send({ type: 'send', clientId, text });
+  say('send', `${clientId} (${receipt.status})`);
+  return receipt;
+};
+
+await post('c-1', 'hello, queued before the auth ack and written right after it');
 gateway.publish('welcome, guest-42');
-await pause(400);
+await pause(300);
 
-chapter('3. Bad frames are reported, typed, and the stream goes on');
+chapter('3. Bad frames are reported on invalid$, typed, and the stream goes on');
 gateway.sendMalformed('json');
 gateway.sendMalformed('schema');
 gateway.publish('still here after two bad frames');
 await pause(300);
 
-chapter('4. Idle: the gateway kills sockets silent for 3 s; the heartbeat keeps this one');
-await pause(3_500);
-say('check', `${sockets} socket(s) so far: the idle limit never hit`);
+chapter('4. Idle: the gateway closes sockets silent for 3 s; the heartbeat keeps ours');
+const silent = connect({
+  url: gateway.url,
+  WebSocketCtor: ws,
+  inbound: Inbound,
+  token: () => gateway.issueToken({ subject: 'silent-one' }),
+  auth: { message: (token) => ({ type: 'auth', token }), ack: AuthOk },
+  retry: false,
+});
+silent.messages$.subscribe({ error: () => undefined });
+const silentClosed = until(silent, 'closed', 6_000);
+await until(silent, 'ready');
+say('second session', 'the same gateway, no heartbeat, says nothing');
+say('second session', describeState(await silentClosed));
+say('check', `our session is still ${session.state.type} on socket #${sockets}`);
 
 chapter('5. The token expires: re-auth on the same socket, sends held meanwhile');
 const socketsBefore = sockets;
+const reauth = until(session, 'reauthenticating');
 gateway.expireTokens();
-const reauth = await next('reauthenticating');
-reauth.connection.send({ type: 'send', clientId: 'c-2', text: 'sent during re-auth, held until the ack' });
-await next('authenticated');
-await pause(300);
-say('check', `same socket: ${sockets === socketsBefore}, tokens fetched: ${tokensIssued}`);
+await reauth;
+const held = post('c-2', 'sent during the re-auth, held until the new ack');
+await held;
+say('check', `c-2 ${held.status}; same socket: ${sockets === socketsBefore}; tokens fetched: ${tokensIssued}`);
 
-chapter('6. The gateway drops every connection: backoff, then a new socket');
+chapter('6. The gateway drops every connection: backoff, new socket, queued sends survive');
+const reconnecting = until(session, 'reconnecting');
 gateway.dropAll();
-await next('authenticated');
+await reconnecting;
+const duringDrop = [post('c-3', 'sent while reconnecting'), post('c-4', 'also while reconnecting')];
+gateway.publish('published while the client was away (replayed on resume)');
+await Promise.all(duringDrop);
 await pause(300);
 
 chapter('7. Half-open: the gateway stops answering but TCP stays up');
+const detected = until(session, 'reconnecting', 5_000);
 gateway.goHalfOpen();
-await next('reconnecting', 5_000);
-await next('authenticated');
+say('fault', 'half-open: no close, no pong');
+await detected;
+const afterHalfOpen = post('c-5', 'sent while the heartbeat gave up on the dead socket');
+await afterHalfOpen;
 await pause(300);
 
 chapter('Done');
-stop.next();
+session.close();
+const accepted = gateway.accepted.map((message) => message.clientId);
+const duplicates = [...seen.values()].filter((times) => times > 1).length;
+say('summary', `${sockets} sockets, ${tokensIssued} tokens, messages received ${seen.size}, duplicates ${duplicates}`);
+say(
+  'summary',
+  `sends accepted by the gateway, in order: ${accepted.join(', ')} (${sameList(accepted, sent) ? 'each once, as sent' : 'MISMATCH'})`,
+);
 await gateway.close();
-say('summary', `${sockets} sockets, ${tokensIssued} tokens, ${gateway.accepted.length} messages accepted by the gateway`);
 
-function describe(event: SocketEvent): string {
-  switch (event.type) {
-    case 'authenticated':
-      return event.reauth ? 'ack for the re-auth, app frames released' : 'auth ack: session ready';
+/** The next state of this type (or the current one if it already is). */
+function until<K extends SessionStateType>(
+  target: SocketSession<unknown, unknown>,
+  type: K,
+  ms = 8_000,
+): Promise<Extract<SessionState, { type: K }>> {
+  return firstValueFrom(
+    target.state$.pipe(
+      filter((state): state is Extract<SessionState, { type: K }> => state.type === type),
+      timeout(ms),
+    ),
+  );
+}
+
+function describeState(state: SessionState): string {
+  switch (state.type) {
+    case 'connecting':
+      return 'a new socket';
+    case 'authenticating':
+      return 'open; auth frame sent, sends wait for the ack';
+    case 'ready':
+      return 'acknowledged: queued sends flow';
     case 'reauthenticating':
-      return `token ${event.trigger}: fetching a fresh one, sending auth again on this socket`;
-    case 'reconnecting':
-      return `attempt ${event.attempt} in ${event.delay} ms, because ${(event.cause as Error).name}: ${(event.cause as Error).message}`;
-    case 'frame':
-      return '';
-    default:
-      return '';
+      return `token ${state.trigger}: fresh token, auth again on this socket`;
+    case 'reconnecting': {
+      const cause = state.cause as Error;
+      return `attempt ${state.attempt} in ${state.delay} ms, because ${cause.name}: ${cause.message}`;
+    }
+    case 'closed':
+      return state.error === undefined ? 'by close()' : `${(state.error as Error).name}: ${(state.error as Error).message}`;
+    case 'idle':
+      return 'no socket';
   }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, index) => value === b[index]);
 }
 
 function pause(ms: number): Promise<void> {

@@ -4,19 +4,47 @@ import { DecodeError } from './errors.js';
 /** Result of decoding one value with a codec. */
 export type Decoded<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly error: DecodeError };
 
+/** A type guard that never says yes when the codec's `is` would say no (it may say no more often). */
+export type Guard = (value: unknown) => boolean;
+
 /**
  * Builds a fast decoder for a codec. For codecs whose output equals their input (`encode` is the
- * identity: plain `t.type`, `t.union` of those, refinements...), a successful `is` proves that
+ * identity: plain `t.type`, `t.union` of those, refinements...), a successful guard proves that
  * `decode` would return the same value, so the common path skips `decode`'s allocations.
  */
-export function decoderFor<A>(codec: t.Decoder<unknown, A> & { is?: t.Is<unknown>; encode?: unknown }): (value: unknown, preview: () => string, size: number) => Decoded<A> {
-  const identity = (codec as { encode?: unknown }).encode === t.identity && typeof codec.is === 'function';
+export function decoderFor<A>(
+  codec: t.Decoder<unknown, A> & { is?: t.Is<unknown>; encode?: unknown },
+): (value: unknown, preview: () => string, size: number) => Decoded<A> {
+  const accepts = fastPathFor(codec);
   return (value, preview, size) => {
-    if (identity && codec.is!(value)) return { ok: true, value: value as A };
-    const result = codec.decode(value);
-    if (result._tag === 'Right') return { ok: true, value: result.right };
-    return { ok: false, error: new DecodeError('schema', result.left.map(describeIssue), preview(), size) };
+    if (accepts !== undefined && accepts(value)) return { ok: true, value: value as A };
+    return decodeSlowly(codec, value, preview, size);
   };
+}
+
+/**
+ * The guard that lets a valid value through unchanged, or `undefined` when the codec transforms
+ * what it decodes (its `encode` is not the identity) and every value must go through `decode`.
+ */
+export function fastPathFor(codec: { is?: t.Is<unknown>; encode?: unknown }): Guard | undefined {
+  if (codec.encode !== t.identity || typeof codec.is !== 'function') return undefined;
+  let guard = compiled.get(codec);
+  if (guard === undefined) {
+    // Where code generation is forbidden, io-ts's own `is` (slower: shared generic combinators).
+    guard = generateGuard(codec as KnownCodec) ?? ((value: unknown) => (codec.is as t.Is<unknown>)(value));
+    compiled.set(codec, guard);
+  }
+  return guard;
+}
+
+/** One guard per codec, however many sessions decode with it. */
+const compiled = new WeakMap<object, Guard>();
+
+/** `decode`, with its failure turned into a typed {@link DecodeError}. */
+export function decodeSlowly<A>(codec: t.Decoder<unknown, A>, value: unknown, preview: () => string, size: number): Decoded<A> {
+  const result = codec.decode(value);
+  if (result._tag === 'Right') return { ok: true, value: result.right };
+  return { ok: false, error: new DecodeError('schema', result.left.map(describeIssue), preview(), size) };
 }
 
 /** One line per failed field: where, what was expected, what came (secrets-safe summary). */
@@ -40,4 +68,115 @@ function summarize(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return `an array of ${value.length}`;
   return `an ${typeof value}`;
+}
+
+/** The io-ts codec classes the guard compiler knows, by their `_tag`, with the fields it reads. */
+type KnownCodec = t.Mixed & {
+  readonly _tag?: string;
+  readonly props?: Record<string, t.Mixed>;
+  readonly type?: t.Mixed;
+  readonly types?: readonly t.Mixed[];
+  readonly value?: unknown;
+  readonly predicate?: (value: unknown) => boolean;
+};
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
+ * Generates the guard's source: one function per object, array or union node, with field names as
+ * literals, so every property read is a monomorphic named load (io-ts's `is` goes through one shared
+ * generic loop for every field of every codec, which costs a fifth of the JSON parse of a ~300-byte
+ * frame). Only field names (as JSON string literals) and the codec's structure reach the source;
+ * predicates, odd literals and unknown codecs are passed in, never printed. `undefined` where
+ * `new Function` is forbidden (a Content-Security-Policy without 'unsafe-eval').
+ */
+function generateGuard(root: KnownCodec): Guard | undefined {
+  const functions: string[] = [];
+  const externals: unknown[] = [];
+  const external = (value: unknown) => `e[${externals.push(value) - 1}]`;
+  const isRecordSource = (v: string) => `(${v} !== null && typeof ${v} === 'object' && !Array.isArray(${v}))`;
+
+  /** Emits a function `g<n>(v)` for `codec` and returns its name. */
+  const emit = (codec: KnownCodec): string => {
+    const name = `g${functions.length}`;
+    functions.push('');
+    functions[Number(name.slice(1))] = `function ${name}(v) { return ${body(codec)}; }`;
+    return name;
+  };
+  /** The check of a node against the value in `v` (an identifier or a property read). */
+  const check = (codec: KnownCodec, v: string): string => {
+    switch (codec._tag) {
+      case 'StringType':
+        return `typeof ${v} === 'string'`;
+      case 'NumberType':
+        return `typeof ${v} === 'number'`;
+      case 'BooleanType':
+        return `typeof ${v} === 'boolean'`;
+      case 'NullType':
+        return `${v} === null`;
+      case 'UndefinedType':
+      case 'VoidType':
+        return `${v} === undefined`;
+      case 'UnknownType':
+      case 'AnyType':
+        return 'true';
+      case 'LiteralType':
+        return typeof codec.value === 'string' || typeof codec.value === 'boolean'
+          ? `${v} === ${JSON.stringify(codec.value)}`
+          : `${v} === ${external(codec.value)}`;
+      case 'ExactType':
+      case 'ReadonlyType':
+        return check(codec.type as KnownCodec, v);
+      default:
+        return `${emit(codec)}(${v})`;
+    }
+  };
+  /** The body of a function node, checking its argument `v`. */
+  const body = (codec: KnownCodec): string => {
+    switch (codec._tag) {
+      case 'AnyDictionaryType':
+        return isRecordSource('v');
+      case 'AnyArrayType':
+        return 'Array.isArray(v)';
+      case 'ArrayType':
+      case 'ReadonlyArrayType':
+        return `Array.isArray(v) && v.every(${emit(codec.type as KnownCodec)})`;
+      case 'InterfaceType': {
+        const fields = Object.entries(codec.props!).map(([key, field]) => {
+          const read = `v[${JSON.stringify(key)}]`;
+          // A missing field is absent, not undefined: only matters for a field that accepts undefined.
+          return `(${read} !== undefined || h.call(v, ${JSON.stringify(key)})) && ${check(field as KnownCodec, read)}`;
+        });
+        return [isRecordSource('v'), ...fields].join(' && ');
+      }
+      case 'PartialType': {
+        const fields = Object.entries(codec.props!).map(([key, field]) => {
+          const read = `v[${JSON.stringify(key)}]`;
+          return `(${read} === undefined || ${check(field as KnownCodec, read)})`;
+        });
+        return [isRecordSource('v'), ...fields].join(' && ');
+      }
+      case 'RefinementType':
+        return `${check(codec.type as KnownCodec, 'v')} && ${external(codec.predicate)}(v)`;
+      case 'UnionType':
+        return codec.types!.map((member) => `(${check(member as KnownCodec, 'v')})`).join(' || ') || 'false';
+      case 'IntersectionType':
+        return codec.types!.map((member) => `(${check(member as KnownCodec, 'v')})`).join(' && ') || 'true';
+      default: {
+        const codecRef = external(codec);
+        return `${codecRef}.is(v)`;
+      }
+    }
+  };
+
+  const entry = emit(root);
+  try {
+    const build = new Function('e', 'h', `'use strict';\n${functions.join('\n')}\nreturn ${entry};`) as (
+      externals: unknown[],
+      hasOwnProperty: typeof hasOwn,
+    ) => Guard;
+    return build(externals, hasOwn);
+  } catch {
+    return undefined;
+  }
 }

@@ -91,8 +91,8 @@ export class AuthTimeoutError extends SocketPipelineError {
     readonly phase: ConnectionPhase,
   ) {
     super(
-      `no auth ack within ${timeout} ms of the auth frame (${phase}): check the ack matcher ` +
-        `against what the server really answers`,
+      `no auth ack within ${timeout} ms of ${phase === 'reauthenticating' ? 'the re-auth starting' : 'the socket opening'} ` +
+        `(${phase}): check the ack matcher against what the server really answers, and the token provider's speed`,
     );
   }
 }
@@ -226,3 +226,44 @@ function errorSummary(cause: unknown): string {
   if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
   return String(cause);
 }
+
+/**
+ * The WebSocket implementation itself refused an inbound frame and dropped the connection: a frame
+ * over its size limit (`ws`'s `maxPayload`), text that is not valid UTF-8, or a broken frame. The
+ * close code is the one the protocol assigns (1009, 1007, 1002), so `retryWithBackoff` follows the
+ * close-code table (these codes are fatal by default: a server replaying the same frame on resume
+ * would otherwise loop). Browsers do not say why, so this is only reported where the socket tells.
+ *
+ * @example
+ * // new WebSocket(url, { maxPayload: 64 * 1024 }) from `ws`, and the server sends 1 MB:
+ * // FrameRejectedError: an inbound frame was refused by the WebSocket (over its size limit) ...
+ */
+export class FrameRejectedError extends ConnectionClosedError {
+  override readonly name = 'FrameRejectedError';
+  override readonly code = 'FRAME_REJECTED';
+  constructor(
+    /** What was wrong with the frame. */
+    readonly kind: 'too-large' | 'invalid-utf8' | 'protocol',
+    /** Phase the connection was in. */
+    phase: ConnectionPhase,
+    /** Milliseconds between open and close. */
+    msSinceOpen: number | undefined,
+  ) {
+    const closeCode = kind === 'too-large' ? 1009 : kind === 'invalid-utf8' ? 1007 : 1002;
+    super(
+      closeCode,
+      '',
+      false,
+      phase,
+      msSinceOpen,
+      `an inbound frame was refused by the WebSocket (${FRAME_REJECTION[kind]}) and the connection dropped (${closeCode}) ` +
+        `while ${phase}: check the server's frames${kind === 'too-large' ? ", or raise the socket's maxPayload" : ''}`,
+    );
+  }
+}
+
+const FRAME_REJECTION: Readonly<Record<FrameRejectedError['kind'], string>> = {
+  'too-large': 'over its size limit',
+  'invalid-utf8': 'text that is not valid UTF-8',
+  protocol: 'not a valid WebSocket frame',
+};

@@ -1,5 +1,5 @@
 import { asyncScheduler, Observable, type SchedulerLike } from 'rxjs';
-import { ConnectionClosedError, WebSocketUnavailableError } from './errors.js';
+import { ConnectionClosedError, FrameRejectedError, WebSocketUnavailableError } from './errors.js';
 import { InboundFrame } from './inbound-frame.js';
 import { SocketConnection, type Serializer } from './socket-connection.js';
 import type { SocketEvent } from './socket-event.js';
@@ -30,6 +30,14 @@ export interface FromWebSocketConfig {
    */
   maxFrameBytes?: number;
   /**
+   * Accept a plain `ws://` URL to a host other than this machine. Without it such a URL is refused
+   * when the stream is created, because the auth frame (with its token) and every message would
+   * cross the network unencrypted. Loopback hosts (`localhost`, `127.x.x.x`, `[::1]`) and names
+   * reserved for tests (`*.test`, `*.localhost`, `*.invalid`, `*.example`) never need it.
+   * @default false
+   */
+  allowInsecure?: boolean;
+  /**
    * Clock used to measure `msSinceOpen`.
    * @default asyncScheduler
    */
@@ -42,6 +50,10 @@ export interface FromWebSocketConfig {
  * per inbound frame, and errors with a {@link ConnectionClosedError} (close code, reason, wasClean,
  * phase, ms since open) when the socket closes. It never completes on its own.
  *
+ * Unusable options throw a `TypeError` naming the option when the stream is created, and so does
+ * a plain `ws://` URL to another machine without `allowInsecure` (a URL function is checked on
+ * every call instead, and its TypeError ends the stream).
+ *
  * @example
  * import { WebSocket } from 'ws';
  * fromWebSocket('ws://127.0.0.1:8080', { WebSocketCtor: WebSocket })
@@ -51,15 +63,23 @@ export interface FromWebSocketConfig {
  * @see waitForOpen, authenticate, messages
  */
 export function fromWebSocket(url: string | (() => string), config: FromWebSocketConfig = {}): Observable<SocketEvent> {
-  const { protocols, serialize = JSON.stringify, maxFrameBytes = 1024 * 1024, scheduler = asyncScheduler } = config;
-  if (!(maxFrameBytes > 0)) throw new TypeError('maxFrameBytes must be a positive number');
+  const {
+    protocols,
+    serialize = JSON.stringify,
+    maxFrameBytes = 1024 * 1024,
+    allowInsecure = false,
+    scheduler = asyncScheduler,
+  } = config ?? {};
+  validate(url, config ?? {});
   return new Observable<SocketEvent>((subscriber) => {
     const Ctor = config.WebSocketCtor ?? (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
     if (!Ctor) {
       subscriber.error(new WebSocketUnavailableError());
       return;
     }
-    const socket: WebSocketLike = new Ctor(typeof url === 'function' ? url() : url, protocols);
+    // A URL function is checked on every call; the TypeError ends the stream (retrying cannot fix it).
+    const target = typeof url === 'function' ? assertUrl(url(), allowInsecure) : url;
+    const socket: WebSocketLike = new Ctor(target, protocols);
     const connection = new SocketConnection(socket, scheduler, serialize);
     const releaseUntilOpen = connection.holdAppFrames();
 
@@ -72,11 +92,17 @@ export function fromWebSocket(url: string | (() => string), config: FromWebSocke
     socket.onmessage = (event) => {
       subscriber.next({ type: 'frame', connection, frame: new InboundFrame(event.data, maxFrameBytes) });
     };
-    // Browsers fire close right after error, and `ws` does too; the close carries the code.
-    socket.onerror = noop;
+    // Browsers fire close right after error, and `ws` does too; the close carries the code. Only
+    // `ws` says why it dropped a connection itself (a frame over maxPayload, bad UTF-8): keep that.
+    let rejectedFrame: FrameRejectedError['kind'] | undefined;
+    socket.onerror = (event) => {
+      rejectedFrame = frameRejection(event);
+    };
     socket.onclose = (event) => {
       subscriber.error(
-        new ConnectionClosedError(event.code, event.reason, event.wasClean, connection.phase, connection.msSinceOpen()),
+        rejectedFrame && event.code === 1006
+          ? new FrameRejectedError(rejectedFrame, connection.phase, connection.msSinceOpen())
+          : new ConnectionClosedError(event.code, event.reason, event.wasClean, connection.phase, connection.msSinceOpen()),
       );
     };
     subscriber.next({ type: 'connecting', connection });
@@ -93,3 +119,73 @@ export function fromWebSocket(url: string | (() => string), config: FromWebSocke
 }
 
 function noop(): void {}
+
+/** The inbound-frame failure a `ws` error event names (its `error.code`), if it is one. */
+function frameRejection(event: unknown): FrameRejectedError['kind'] | undefined {
+  const code = (event as { error?: { code?: unknown } } | null)?.error?.code;
+  if (typeof code !== 'string' || !code.startsWith('WS_ERR_')) return undefined;
+  if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || code === 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH') return 'too-large';
+  if (code === 'WS_ERR_INVALID_UTF8') return 'invalid-utf8';
+  return 'protocol';
+}
+
+function validate(url: unknown, config: FromWebSocketConfig): void {
+  const { WebSocketCtor, protocols, serialize, maxFrameBytes, allowInsecure, scheduler } = config;
+  if (typeof url === 'string') assertUrl(url, allowInsecure === true);
+  else if (typeof url !== 'function') throw new TypeError('fromWebSocket: url must be a string or a function returning one');
+  if (WebSocketCtor !== undefined && typeof WebSocketCtor !== 'function') {
+    throw new TypeError('fromWebSocket: WebSocketCtor must be a WebSocket constructor');
+  }
+  const protocolList = typeof protocols === 'string' ? [protocols] : protocols;
+  if (protocolList !== undefined && !(Array.isArray(protocolList) && protocolList.every((name) => typeof name === 'string'))) {
+    throw new TypeError('fromWebSocket: protocols must be a string or an array of strings');
+  }
+  if (serialize !== undefined && typeof serialize !== 'function') throw new TypeError('fromWebSocket: serialize must be a function');
+  if (maxFrameBytes !== undefined && !(maxFrameBytes > 0)) {
+    throw new TypeError(`fromWebSocket: maxFrameBytes must be a positive number, got ${String(maxFrameBytes)}`);
+  }
+  if (allowInsecure !== undefined && typeof allowInsecure !== 'boolean') {
+    throw new TypeError('fromWebSocket: allowInsecure must be a boolean');
+  }
+  if (scheduler !== undefined && typeof (scheduler as { now?: unknown } | null)?.now !== 'function') {
+    throw new TypeError('fromWebSocket: scheduler must be an RxJS scheduler');
+  }
+}
+
+/**
+ * Refuses a URL a WebSocket cannot use, and a plain `ws://` one to another machine unless allowed.
+ * Messages name the host only: a URL's path or query is no place for a secret, but may hold one.
+ */
+function assertUrl(url: unknown, allowInsecure: boolean): string {
+  if (typeof url !== 'string') throw new TypeError('fromWebSocket: url must be a string (the url function returned something else)');
+  let parsed: URL;
+  try {
+    const base = (globalThis as { location?: { href?: string } }).location?.href;
+    parsed = new URL(url, base);
+  } catch {
+    throw new TypeError('fromWebSocket: url is not a valid URL; expected ws://host[:port]/path or wss://...');
+  }
+  const scheme = parsed.protocol;
+  if (scheme !== 'ws:' && scheme !== 'wss:' && scheme !== 'http:' && scheme !== 'https:') {
+    throw new TypeError(`fromWebSocket: url must use ws:// or wss://, not ${scheme}//`);
+  }
+  const plain = scheme === 'ws:' || scheme === 'http:';
+  if (plain && !allowInsecure && !isLocalHost(parsed.hostname)) {
+    throw new TypeError(
+      `fromWebSocket: url is plain ws:// to ${parsed.hostname}, another machine: the auth token and every message ` +
+        'would travel unencrypted. Use wss://, or set allowInsecure: true if this network is trusted',
+    );
+  }
+  return url;
+}
+
+/** This machine, or a name reserved for tests (RFC 2606, RFC 6761) that never leaves it. */
+function isLocalHost(hostname: string): boolean {
+  const host = hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
+  if (host === '::1' || /^127(\.\d{1,3}){3}$/.test(host) || /^::ffff:(127(\.\d{1,3}){3}|7f[0-9a-f]{2}:[0-9a-f]{1,4})$/.test(host))
+    return true;
+  return /(^|\.)(localhost|test|invalid|example)$/.test(host);
+}

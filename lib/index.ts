@@ -7,10 +7,10 @@ export { waitForOpen, type WaitForOpenConfig } from './operators/wait-for-open.j
 export { authenticate, type AuthenticateConfig } from './operators/authenticate.js';
 export { heartbeat, type HeartbeatConfig } from './operators/heartbeat.js';
 export { reauthOnExpiry, type ReauthOnExpiryConfig } from './operators/reauth-on-expiry.js';
-export { retryWithBackoff, type RetryWithBackoffConfig } from './operators/retry-with-backoff.js';
+export { retryWithBackoff, type RetryInfo, type RetryWithBackoffConfig } from './operators/retry-with-backoff.js';
 export { messages, type MessagesConfig } from './operators/messages.js';
 export { CLOSE_CODES, retryPolicy, shouldRetry, type CloseCodeVerdict, type ShouldRetry } from './close-codes.js';
-export { backoffDelay, type Jitter } from './backoff.js';
+export { backoffDelay, type BackoffOptions, type Jitter } from './backoff.js';
 export * from './errors.js';
 export type * from './socket-event.js';
 export { SocketConnection, type Serializer } from './socket-connection.js';

@@ -38,12 +38,16 @@ writeFileSync(join(cjsDir, 'package.json'), `${JSON.stringify({ type: 'commonjs'
 console.log(`built ${relative(root, esmDir)} and ${relative(root, cjsDir)} (${cjs.fileNames.length} modules each)`);
 
 function parseConfig(path: string): ts.ParsedCommandLine {
-  const parsed = ts.getParsedCommandLineOfConfigFile(path, {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
-      throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    path,
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+        throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+      },
     },
-  });
+  );
   if (!parsed || parsed.errors.length > 0) throw new Error(`cannot read ${path}`);
   return parsed;
 }

@@ -2,6 +2,7 @@ import { asyncScheduler, Observable, type MonoTypeOperatorFunction, type Schedul
 import { defaultRejectReason, registerAuthExchange, type AuthExchange } from '../auth-exchange.js';
 import { AuthRound } from '../auth-round.js';
 import { assertMatcher, frameTest, type FrameMatcher } from '../frame-matcher.js';
+import { guardedObserver } from '../guarded-observer.js';
 import type { FrameEvent, SocketEvent } from '../socket-event.js';
 import { jwtExpiresAt, type TokenSource } from '../token-source.js';
 import type { SocketConnection } from '../socket-connection.js';
@@ -28,7 +29,8 @@ export interface AuthenticateConfig<TToken = string> {
    */
   rejectReason?: (frame: unknown) => string;
   /**
-   * Milliseconds from open until the ack must have arrived; 0 disables the deadline.
+   * Milliseconds from open until the ack must have arrived, at most 2147483647; 0 or `Infinity`
+   * disables the deadline.
    * @default 10000
    */
   timeout?: number;
@@ -77,46 +79,48 @@ export function authenticate<TToken = string>(config: AuthenticateConfig<TToken>
         heldInbound = [];
       };
 
-      const subscription = source.subscribe({
-        next: (event) => {
-          if (event.type === 'connecting') {
-            reset();
-            connection = event.connection;
-            const exchange = exchangeFor(connection);
-            registerAuthExchange(connection, exchange);
-            releaseAppFrames = connection.holdAppFrames();
-            round = new AuthRound(exchange, connection, 'authenticating', (error) => subscriber.error(error));
-            subscriber.next(event);
-            round.fetchToken();
-            return;
-          }
-          if (event.type === 'open' && event.connection === connection && round) {
-            event.connection.phase = 'authenticating';
-            subscriber.next(event);
-            round.startDeadline();
-            return;
-          }
-          if (event.type === 'frame' && event.connection === connection && round) {
-            const verdict = round.handle(event.frame);
-            if (verdict === 'ack') {
-              const authenticatedConnection = connection;
-              const held = heldInbound;
-              round = undefined;
-              heldInbound = [];
-              authenticatedConnection.phase = 'ready';
-              releaseAppFrames?.();
-              subscriber.next({ type: 'authenticated', connection: authenticatedConnection, reauth: false });
-              for (const frameEvent of held) subscriber.next(frameEvent);
-            } else if (verdict === 'other') {
-              heldInbound.push(event);
+      const subscription = source.subscribe(
+        guardedObserver(subscriber, {
+          next: (event) => {
+            if (event.type === 'connecting') {
+              reset();
+              connection = event.connection;
+              const exchange = exchangeFor(connection);
+              registerAuthExchange(connection, exchange);
+              releaseAppFrames = connection.holdAppFrames();
+              round = new AuthRound(exchange, connection, 'authenticating', (error) => subscriber.error(error));
+              subscriber.next(event);
+              round.fetchToken();
+              return;
             }
-            return;
-          }
-          subscriber.next(event);
-        },
-        error: (error: unknown) => subscriber.error(round ? round.explainClose(error) : error),
-        complete: () => subscriber.complete(),
-      });
+            if (event.type === 'open' && event.connection === connection && round) {
+              event.connection.phase = 'authenticating';
+              subscriber.next(event);
+              round.startDeadline();
+              return;
+            }
+            if (event.type === 'frame' && event.connection === connection && round) {
+              const verdict = round.handle(event.frame);
+              if (verdict === 'ack') {
+                const authenticatedConnection = connection;
+                const held = heldInbound;
+                round = undefined;
+                heldInbound = [];
+                authenticatedConnection.phase = 'ready';
+                releaseAppFrames?.();
+                subscriber.next({ type: 'authenticated', connection: authenticatedConnection, reauth: false });
+                for (const frameEvent of held) subscriber.next(frameEvent);
+              } else if (verdict === 'other') {
+                heldInbound.push(event);
+              }
+              return;
+            }
+            subscriber.next(event);
+          },
+          error: (error: unknown) => subscriber.error(round ? round.explainClose(error) : error),
+          complete: () => subscriber.complete(),
+        }),
+      );
 
       return () => {
         subscription.unsubscribe();
@@ -140,7 +144,14 @@ function exchangeFactory<TToken>(config: AuthenticateConfig<TToken>): (connectio
   if (typeof message !== 'function') throw new TypeError('authenticate: message must be a function building the auth frame');
   assertMatcher(ack, 'authenticate: ack');
   if (reject !== undefined) assertMatcher(reject, 'authenticate: reject');
-  if (!(timeout >= 0)) throw new TypeError('authenticate: timeout must be a number >= 0');
+  // Longer timers fire at once in browsers and Node, so such a value would fail every auth.
+  if (!((timeout >= 0 && timeout <= MAX_TIMER_MS) || timeout === Infinity)) {
+    throw new TypeError(
+      `authenticate: timeout must be a number of ms from 0 to ${MAX_TIMER_MS} (0 or Infinity: no deadline), got ${String(timeout)}`,
+    );
+  }
+  if (typeof rejectReason !== 'function') throw new TypeError('authenticate: rejectReason must be a function');
+  if (typeof expiresAt !== 'function') throw new TypeError('authenticate: expiresAt must be a function');
   const isAck = frameTest(ack);
   const isReject = reject === undefined ? () => false : frameTest(reject);
   return () => ({
@@ -156,3 +167,6 @@ function exchangeFactory<TToken>(config: AuthenticateConfig<TToken>): (connectio
     ack,
   });
 }
+
+/** The longest delay `setTimeout` honours (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;

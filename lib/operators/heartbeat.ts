@@ -1,6 +1,7 @@
 import { asyncScheduler, interval as every, Observable, timer, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import { HeartbeatTimeoutError } from '../errors.js';
 import { assertMatcher, frameTest, type FrameMatcher } from '../frame-matcher.js';
+import { guardedObserver } from '../guarded-observer.js';
 import { NOT_JSON } from '../inbound-frame.js';
 import type { SocketConnection } from '../socket-connection.js';
 import type { SocketEvent } from '../socket-event.js';
@@ -83,11 +84,21 @@ export function heartbeat(config: HeartbeatConfig = {}): MonoTypeOperatorFunctio
     serverPing,
     replyToServerPing,
     scheduler = asyncScheduler,
-  } = config;
-  const expect = config.expect ?? (pong ? 'pong' : 'any-frame');
-  if (!(interval >= 0)) throw new TypeError('heartbeat: interval must be a number >= 0');
-  if (!(timeout > 0)) throw new TypeError('heartbeat: timeout must be a number > 0');
-  if (!(maxSilence >= 0)) throw new TypeError('heartbeat: maxSilence must be a number >= 0');
+  } = config ?? {};
+  const expect = config?.expect ?? (pong ? 'pong' : 'any-frame');
+  // Timers longer than MAX_TIMER_MS fire at once in browsers and Node: a ping storm, or instant death.
+  if (!(interval >= 0 && interval <= MAX_TIMER_MS)) {
+    throw new TypeError(`heartbeat: interval must be a number of ms from 0 (no pings) to ${MAX_TIMER_MS}, got ${String(interval)}`);
+  }
+  if (!(timeout > 0 && timeout <= MAX_TIMER_MS)) {
+    throw new TypeError(`heartbeat: timeout must be a number of ms above 0 and at most ${MAX_TIMER_MS}, got ${String(timeout)}`);
+  }
+  if (!(maxSilence >= 0 && maxSilence <= MAX_TIMER_MS)) {
+    throw new TypeError(`heartbeat: maxSilence must be a number of ms from 0 (off) to ${MAX_TIMER_MS}, got ${String(maxSilence)}`);
+  }
+  if (replyToServerPing !== undefined && typeof replyToServerPing !== 'function') {
+    throw new TypeError('heartbeat: replyToServerPing must be a function');
+  }
   if (interval > 0 && typeof ping !== 'function') throw new TypeError('heartbeat: ping must be a function when interval > 0');
   if (pong !== undefined) assertMatcher(pong, 'heartbeat: pong');
   if (serverPing !== undefined) assertMatcher(serverPing, 'heartbeat: serverPing');
@@ -102,8 +113,11 @@ export function heartbeat(config: HeartbeatConfig = {}): MonoTypeOperatorFunctio
       let pinger: Subscription | undefined;
       let pongDeadline: Subscription | undefined;
       let silenceDeadline: Subscription | undefined;
+      // The session is up on `connection`: its pongs and server pings are ours, even with no timer.
+      let live = false;
 
       const stop = () => {
+        live = false;
         pinger?.unsubscribe();
         pongDeadline?.unsubscribe();
         silenceDeadline?.unsubscribe();
@@ -127,7 +141,8 @@ export function heartbeat(config: HeartbeatConfig = {}): MonoTypeOperatorFunctio
       };
 
       const start = (target: SocketConnection) => {
-        if (pinger || silenceDeadline) return;
+        if (live) return;
+        live = true;
         watchSilence(target);
         if (interval === 0) return;
         pinger = every(interval, scheduler).subscribe(() => {
@@ -145,21 +160,21 @@ export function heartbeat(config: HeartbeatConfig = {}): MonoTypeOperatorFunctio
         });
       };
 
-      const subscription = source.subscribe({
+      const subscription = source.subscribe(guardedObserver(subscriber, {
         next: (event) => {
           if (event.type === 'connecting') {
             stop();
             connection = event.connection;
           } else if ((event.type === 'authenticated' || (event.type === 'open' && event.connection.phase === 'ready')) && event.connection === connection) {
             start(event.connection);
-          } else if (event.type === 'frame' && event.connection === connection && (pinger || silenceDeadline)) {
-            const answersPing = expect === 'any-frame' || isPong(event.frame);
-            if (answersPing) {
+          } else if (event.type === 'frame' && event.connection === connection && live) {
+            const pongFrame = isPong(event.frame);
+            if (pongFrame || expect === 'any-frame') {
               pongDeadline?.unsubscribe();
               pongDeadline = undefined;
             }
             watchSilence(event.connection);
-            if (isPong(event.frame)) return;
+            if (pongFrame) return;
             if (isServerPing(event.frame)) {
               if (replyToServerPing && event.connection.isOpen) {
                 const value = event.frame.json;
@@ -183,7 +198,7 @@ export function heartbeat(config: HeartbeatConfig = {}): MonoTypeOperatorFunctio
           stop();
           subscriber.complete();
         },
-      });
+      }));
 
       return () => {
         subscription.unsubscribe();
@@ -191,3 +206,6 @@ export function heartbeat(config: HeartbeatConfig = {}): MonoTypeOperatorFunctio
       };
     });
 }
+
+/** The longest delay `setTimeout` honours (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;

@@ -1,6 +1,6 @@
 import type * as t from 'io-ts';
 import { Observable, type OperatorFunction } from 'rxjs';
-import { decoderFor } from '../decode.js';
+import { decodeSlowly, fastPathFor } from '../decode.js';
 import type { DecodeError } from '../errors.js';
 import { NOT_JSON } from '../inbound-frame.js';
 import type { SocketEvent } from '../socket-event.js';
@@ -33,16 +33,14 @@ export interface MessagesConfig {
  * // a frame does not match the codec: at .id: expected number, got "x"
  * @see DecodeError
  */
-export function messages<C extends t.Mixed>(
-  codec: C,
-  config: MessagesConfig = {},
-): OperatorFunction<SocketEvent, t.TypeOf<C>> {
+export function messages<C extends t.Mixed>(codec: C, config: MessagesConfig = {}): OperatorFunction<SocketEvent, t.TypeOf<C>> {
   if (typeof (codec as { decode?: unknown } | undefined)?.decode !== 'function') {
     throw new TypeError('messages: codec must be an io-ts codec (with a decode function)');
   }
   const { invalid = 'report', onInvalid = warnInvalid } = config;
   if (invalid !== 'report' && invalid !== 'error') throw new TypeError("messages: invalid must be 'report' or 'error'");
-  const decode = decoderFor<t.TypeOf<C>>(codec as never);
+  // Hot path: a valid frame costs one compiled guard and no allocation (see lib/decode.ts).
+  const accepts = fastPathFor(codec);
 
   return (source) =>
     new Observable<t.TypeOf<C>>((subscriber) => {
@@ -66,7 +64,11 @@ export function messages<C extends t.Mixed>(
             reject(frame.error!);
             return;
           }
-          const result = decode(value, () => frame.preview(), frame.size);
+          if (accepts !== undefined && accepts(value)) {
+            subscriber.next(value as t.TypeOf<C>);
+            return;
+          }
+          const result = decodeSlowly<t.TypeOf<C>>(codec, value, () => frame.preview(), frame.size);
           if (result.ok) subscriber.next(result.value);
           else reject(result.error);
         },

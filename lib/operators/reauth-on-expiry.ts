@@ -2,6 +2,7 @@ import { asyncScheduler, Observable, timer, type MonoTypeOperatorFunction, type 
 import { authExchangeOf, type AuthExchange } from '../auth-exchange.js';
 import { AuthRound } from '../auth-round.js';
 import { assertMatcher, frameTest, type FrameMatcher } from '../frame-matcher.js';
+import { guardedObserver } from '../guarded-observer.js';
 import type { SocketConnection } from '../socket-connection.js';
 import type { SocketEvent } from '../socket-event.js';
 import type { TokenSource } from '../token-source.js';
@@ -16,7 +17,8 @@ export interface ReauthOnExpiryConfig<TToken = string> {
    */
   token?: TokenSource<TToken>;
   /**
-   * Milliseconds from the re-auth frame until the ack must have arrived; 0 disables it.
+   * Milliseconds from the start of the re-auth (token fetch included) until the ack must have arrived, at most 2147483647; 0 or
+   * `Infinity` disables it.
    * @default the `timeout` of `authenticate` upstream
    */
   timeout?: number;
@@ -52,9 +54,14 @@ export interface ReauthOnExpiryConfig<TToken = string> {
 export function reauthOnExpiry<TToken = string>(config: ReauthOnExpiryConfig<TToken>): MonoTypeOperatorFunction<SocketEvent> {
   const { expired, token, timeout, refreshBefore, scheduler = asyncScheduler } = config ?? ({} as ReauthOnExpiryConfig<TToken>);
   assertMatcher(expired, 'reauthOnExpiry: expired');
-  if (timeout !== undefined && !(timeout >= 0)) throw new TypeError('reauthOnExpiry: timeout must be a number >= 0');
-  if (refreshBefore !== undefined && !(refreshBefore >= 0)) {
-    throw new TypeError('reauthOnExpiry: refreshBefore must be a number >= 0');
+  // Longer timers fire at once in browsers and Node, so such a deadline would fail every re-auth.
+  if (timeout !== undefined && !((timeout >= 0 && timeout <= MAX_TIMER_MS) || timeout === Infinity)) {
+    throw new TypeError(
+      `reauthOnExpiry: timeout must be a number of ms from 0 to ${MAX_TIMER_MS} (0 or Infinity: no deadline), got ${String(timeout)}`,
+    );
+  }
+  if (refreshBefore !== undefined && !(refreshBefore >= 0 && Number.isFinite(refreshBefore))) {
+    throw new TypeError(`reauthOnExpiry: refreshBefore must be a finite number of ms >= 0, got ${String(refreshBefore)}`);
   }
   const isExpiryNotice = frameTest(expired);
 
@@ -97,7 +104,11 @@ export function reauthOnExpiry<TToken = string>(config: ReauthOnExpiryConfig<TTo
         const expiresAt = authExchangeOf(target)?.tokenExpiresAt;
         if (refreshBefore === undefined || expiresAt === undefined) return;
         const due = Math.max(0, expiresAt - refreshBefore - scheduler.now());
-        refreshTimer = timer(due, scheduler).subscribe(() => startReauth(target, 'refresh'));
+        // A token valid for weeks is due beyond the longest timer, which would fire at once: wait in steps.
+        refreshTimer =
+          due > MAX_TIMER_MS
+            ? timer(MAX_TIMER_MS, scheduler).subscribe(() => scheduleRefresh(target))
+            : timer(due, scheduler).subscribe(() => startReauth(target, 'refresh'));
       };
 
       const startReauth = (target: SocketConnection, trigger: 'expired' | 'refresh') => {
@@ -118,7 +129,7 @@ export function reauthOnExpiry<TToken = string>(config: ReauthOnExpiryConfig<TTo
         round?.startDeadline();
       };
 
-      const subscription = source.subscribe({
+      const subscription = source.subscribe(guardedObserver(subscriber, {
         next: (event) => {
           switch (event.type) {
             case 'connecting':
@@ -156,7 +167,7 @@ export function reauthOnExpiry<TToken = string>(config: ReauthOnExpiryConfig<TTo
         },
         error: (error: unknown) => subscriber.error(round ? round.explainClose(error) : error),
         complete: () => subscriber.complete(),
-      });
+      }));
 
       return () => {
         subscription.unsubscribe();
@@ -164,3 +175,6 @@ export function reauthOnExpiry<TToken = string>(config: ReauthOnExpiryConfig<TTo
       };
     });
 }
+
+/** The longest delay `setTimeout` honours (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;

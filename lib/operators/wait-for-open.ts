@@ -5,7 +5,8 @@ import type { SocketEvent } from '../socket-event.js';
 /** Configuration of {@link waitForOpen}. */
 export interface WaitForOpenConfig {
   /**
-   * Milliseconds the socket may take to open; 0 waits forever.
+   * Milliseconds the socket may take to open, at most 2147483647 (the longest timer a runtime
+   * keeps); 0 or `Infinity` waits forever.
    * @default 10000
    */
   timeout?: number;
@@ -28,8 +29,14 @@ export interface WaitForOpenConfig {
  * @see fromWebSocket
  */
 export function waitForOpen(config: number | WaitForOpenConfig = {}): MonoTypeOperatorFunction<SocketEvent> {
-  const { timeout = 10_000, scheduler = asyncScheduler } = typeof config === 'number' ? { timeout: config } : config;
-  if (!(timeout >= 0)) throw new TypeError('waitForOpen: timeout must be a number >= 0');
+  const { timeout: requested = 10_000, scheduler = asyncScheduler } = typeof config === 'number' ? { timeout: config } : (config ?? {});
+  // Longer timers fire at once in browsers and Node, so such a value would fail every connect.
+  if (!((requested >= 0 && requested <= MAX_TIMER_MS) || requested === Infinity)) {
+    throw new TypeError(
+      `waitForOpen: timeout must be a number of ms from 0 to ${MAX_TIMER_MS} (0 or Infinity: no deadline), got ${String(requested)}`,
+    );
+  }
+  const timeout = requested === Infinity ? 0 : requested;
   return (source) =>
     new Observable<SocketEvent>((subscriber) => {
       let opened = false;
@@ -61,3 +68,6 @@ export function waitForOpen(config: number | WaitForOpenConfig = {}): MonoTypeOp
       };
     });
 }
+
+/** The longest delay `setTimeout` honours (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;

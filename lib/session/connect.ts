@@ -4,6 +4,7 @@ import {
   defer,
   EMPTY,
   filter,
+  isObservable,
   Observable,
   repeat,
   share,
@@ -31,6 +32,7 @@ import type { SocketEvent } from '../socket-event.js';
 import type { TokenSource } from '../token-source.js';
 import type { WebSocketCtor } from '../web-socket-like.js';
 import { reconnectOnDrain } from './drain.js';
+import { reconnectNowOn } from './reconnect-now.js';
 import { SessionClosedError } from './errors.js';
 import { assertRateLimit, type RateLimit } from './rate-limit.js';
 import { assertResume, ResumeTracker, type ResumeConfig, type ResumeInfo } from './resume.js';
@@ -89,7 +91,10 @@ export interface SessionAuthConfig<TToken = string, Id = unknown> {
 export interface SendAckConfig<Out> {
   /** The key of an outbound message that its ack will name (a client id); `undefined`: no ack expected. */
   keyOf: (message: Out) => string | undefined;
-  /** The key an inbound frame acknowledges, or `undefined` when the frame is not an ack. Acks still reach `messages$`. */
+  /**
+   * The key an inbound frame acknowledges, or `undefined` when the frame is not an ack. Acks that
+   * match `inbound` still reach `messages$`; others are consumed (never reported as invalid).
+   */
   ackedKey: (frame: unknown) => string | undefined;
 }
 
@@ -184,6 +189,15 @@ export interface ConnectConfig<In, Out = unknown, TToken = string, Id = unknown>
    */
   drain?: FrameMatcher;
   /**
+   * A "try now" signal: each value that arrives while the session waits to reconnect ends the wait,
+   * so it reconnects at once (and the backoff starts over); values at other times are ignored.
+   * In a browser, `fromEvent(window, 'online')`. Subscribed only while the session has a socket
+   * or is reconnecting; an error of it fails the session. Ignored with `retry: false`; each use
+   * also restarts `retry.maxAttempts` and `maxElapsed`.
+   * @default undefined
+   */
+  reconnectNow?: Observable<unknown>;
+  /**
    * What a frame that fails `inbound` does: 'report' it on `invalid$` and go on, or 'error' the session.
    * @default 'report'
    */
@@ -198,6 +212,12 @@ export interface ConnectConfig<In, Out = unknown, TToken = string, Id = unknown>
    * @default undefined
    */
   protocols?: string | string[];
+  /**
+   * Accept a plain `ws://` URL to another machine (see `fromWebSocket`): without it such a URL is
+   * refused, since the auth frame and its token would cross the network unencrypted.
+   * @default false
+   */
+  allowInsecure?: boolean;
   /**
    * Turns outbound values (app messages after `encode`, protocol frames) into text frames.
    * @default JSON.stringify
@@ -299,9 +319,11 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
     retryAfter,
     resume,
     drain,
+    reconnectNow,
     invalid = 'report',
     WebSocketCtor,
     protocols,
+    allowInsecure,
     serialize = JSON.stringify,
     maxFrameBytes,
     scheduler = asyncScheduler,
@@ -344,7 +366,7 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
   };
 
   // ---- the pipeline: core operators, composed -------------------------------------------------
-  let events$ = fromWebSocket(url, { WebSocketCtor, protocols, serialize, maxFrameBytes, scheduler }).pipe(
+  let events$ = fromWebSocket(url, { WebSocketCtor, protocols, serialize, maxFrameBytes, allowInsecure, scheduler }).pipe(
     waitForOpen({ timeout: connectTimeout, scheduler }),
   );
   if (auth) {
@@ -369,6 +391,7 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
     );
   }
   if (retry) events$ = events$.pipe(retryWithBackoff({ ...retry, scheduler }));
+  if (retry && reconnectNow) events$ = events$.pipe(reconnectNowOn(reconnectNow), repeat());
   if (drain !== undefined) events$ = events$.pipe(reconnectOnDrain(drain), repeat());
 
   // ---- the session's own layer: state, queue, protocol frames ---------------------------------
@@ -413,7 +436,11 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
                   return; // consumed: protocol, not an app message
                 }
                 const key = sendAck?.ackedKey(value);
-                if (key !== undefined) queue.acknowledge(key);
+                if (key !== undefined) {
+                  queue.acknowledge(key);
+                  // An ack the app's codec does not describe is protocol, not a bad frame: consumed.
+                  if (inbound.decode(value)._tag === 'Left') return;
+                }
               } catch (error) {
                 subscriber.error(error);
                 return;
@@ -549,9 +576,12 @@ function validate(config: ConnectConfig<unknown, unknown, unknown, unknown>): vo
     fail('sendAck must be { keyOf, ackedKey } (two functions)');
   }
   if (rateLimit !== undefined) assertRateLimit(rateLimit, 'connect: rateLimit');
-  if (retryAfter !== undefined && typeof retryAfter !== 'function') fail('retryAfter must be a function returning a delay in ms or undefined');
+  if (retryAfter !== undefined && typeof retryAfter !== 'function')
+    fail('retryAfter must be a function returning a delay in ms or undefined');
   if (resume !== undefined) assertResume(resume);
   if (drain !== undefined) assertMatcher(drain, 'connect: drain');
+  if (config.reconnectNow !== undefined && !isObservable(config.reconnectNow))
+    fail("reconnectNow must be an Observable (e.g. fromEvent(window, 'online'))");
 }
 
 function isCodec(value: unknown): value is t.Type<unknown, unknown, unknown> {

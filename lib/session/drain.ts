@@ -1,5 +1,6 @@
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { frameTest, type FrameMatcher } from '../frame-matcher.js';
+import { guardedObserver } from '../guarded-observer.js';
 import type { SocketEvent } from '../socket-event.js';
 import { ServerDrainingError } from './errors.js';
 
@@ -13,7 +14,7 @@ export function reconnectOnDrain(drain: FrameMatcher): MonoTypeOperatorFunction<
   const isDrainNotice = frameTest(drain);
   return (source) =>
     new Observable<SocketEvent>((subscriber) =>
-      source.subscribe({
+      source.subscribe(guardedObserver(subscriber, {
         next: (event) => {
           if (event.type === 'frame' && isDrainNotice(event.frame)) {
             subscriber.next({ type: 'reconnecting', attempt: 1, delay: 0, cause: new ServerDrainingError() });
@@ -24,6 +25,6 @@ export function reconnectOnDrain(drain: FrameMatcher): MonoTypeOperatorFunction<
         },
         error: (error: unknown) => subscriber.error(error),
         complete: () => subscriber.complete(),
-      }),
+      })),
     );
 }

@@ -30,3 +30,6 @@ export {
   type SentFrame,
   type ServerAction,
 } from './scripted-web-socket.js';
+export * from './protocol-gateways/index.js';
+export { ChaosProxy, type ChaosFaultKind, type ChaosLinkInfo, type ChaosProxyOptions, type RandomCutsOptions } from './chaos-proxy.js';
+export { seededRandom, randomInt } from './chaos/seeded-random.js';

@@ -94,6 +94,8 @@ const LISTEN_RETRY_MS = 2000;
 const LISTEN_RETRY_STEP_MS = 25;
 /** Longest delay `setTimeout` honours; longer ones fire at once. */
 const MAX_TIMER_DELAY = 2 ** 31 - 1;
+/** Sends held per expired session; past this a send while expired closes with 4401. */
+const MAX_HELD_SENDS = 100;
 
 const AUTH_ERROR_CLOSE_CODES: Readonly<Record<AuthErrorReason, number>> = {
   'invalid schema': 4400,
@@ -319,6 +321,7 @@ export class ReferenceGateway {
       ws,
       state: 'awaiting-auth',
       halfOpen: false,
+      heldSends: [],
       subject: undefined,
       sessionId: undefined,
       closedBy: undefined,
@@ -386,6 +389,12 @@ export class ReferenceGateway {
       return this.send(connection, frame.id === undefined ? { type: 'pong' } : ({ type: 'pong', id: frame.id } satisfies Pong));
     }
     if (type === 'send' && SendRequest.is(frame)) {
+      // A send can cross the `auth_expired` notice on the wire: hold it for the re-auth, as real
+      // gateways do during their grace period, rather than punish a client that could not know.
+      if (connection.state === 'expired' && connection.heldSends.length < MAX_HELD_SENDS) {
+        connection.heldSends.push(frame);
+        return;
+      }
       if (connection.state !== 'authenticated') {
         return this.closeConnection(connection, 4401, 'sent while unauthenticated');
       }
@@ -404,6 +413,7 @@ export class ReferenceGateway {
     this.record('reauth_ok', connection);
     this.scheduleExpiry(connection, verdict.expiresAt);
     if (frame.resumeFrom !== undefined) this.replay(connection, frame.resumeFrom);
+    for (const held of connection.heldSends.splice(0)) this.acceptSend(connection, held);
   }
 
   private acceptSend(connection: Connection, frame: SendRequest): void {
@@ -602,6 +612,8 @@ interface Connection {
   /** `closing` from the moment the gateway closes or terminates it, or the client's close arrives. */
   state: 'awaiting-auth' | 'authenticated' | 'expired' | 'closing';
   halfOpen: boolean;
+  /** Sends that arrived while expired, accepted after the re-auth (dropped if the grace runs out). */
+  readonly heldSends: SendRequest[];
   subject: string | undefined;
   sessionId: string | undefined;
   /** The close the gateway started, recorded instead of whatever the client echoes. */

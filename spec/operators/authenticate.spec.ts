@@ -236,4 +236,16 @@ describe('authenticate', () => {
     expect(() => authenticate(config({ message: undefined as never }))).to.throw(TypeError, /message/);
     expect(() => authenticate(config({ token: undefined as never }))).to.throw(TypeError, /token/);
   });
+
+  it('errors with what an ack matcher threw, instead of letting it escape the socket handler', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const broken = new Error('matcher bug');
+      const { source$ } = scriptedSource(testScheduler, () => cold('-o-a', { o: serverOpen(), a: ack }));
+      const throwingAck = () => {
+        throw broken;
+      };
+      const result$ = source$.pipe(authenticate(config({ ack: throwingAck })), map(describeEvent));
+      expectObservable(result$).toBe('co-#', { c: 'connecting', o: 'open' }, broken);
+    });
+  });
 });

@@ -175,4 +175,38 @@ describe('heartbeat', () => {
     expect(() => heartbeat({ ping: () => 1, expect: 'pong' })).to.throw(TypeError, /pong/);
     expect(() => heartbeat({ interval: 0, maxSilence: -5 })).to.throw(TypeError, /maxSilence/);
   });
+
+  it('consumes pongs and answers server pings with no timer running (interval 0, maxSilence 0)', () => {
+    testScheduler.run(({ cold, expectObservable, flush }) => {
+      const serverPing = serverFrame({ type: 'ping' });
+      const { source$, sockets } = scriptedSource(testScheduler, () =>
+        cold('-o-pqh', { o: serverOpen(), p: pong, q: serverPing, h: hello }),
+      );
+      const result$ = source$.pipe(
+        heartbeat({
+          interval: 0,
+          maxSilence: 0,
+          pong: Pong,
+          serverPing: t.type({ type: t.literal('ping') }),
+          replyToServerPing: () => ({ type: 'pong' }),
+        }),
+        map(describeEvent),
+      );
+      expectObservable(result$, '^------!').toBe('co---h', { c: 'connecting', o: 'open', h: HELLO });
+      flush();
+      expect(sockets[0]!.sent).to.deep.equal([{ at: 4, data: JSON.stringify({ type: 'pong' }) }]);
+    });
+  });
+
+  it('errors with what a pong matcher threw', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const broken = new Error('matcher bug');
+      const { source$ } = scriptedSource(testScheduler, () => cold('-o-p', { o: serverOpen(), p: pong }));
+      const throwingPong = () => {
+        throw broken;
+      };
+      const result$ = source$.pipe(heartbeat(clientPings({ pong: throwingPong })), map(describeEvent));
+      expectObservable(result$).toBe('co-#', { c: 'connecting', o: 'open' }, broken);
+    });
+  });
 });

@@ -1,8 +1,10 @@
 import type { SocketEvent } from '../../lib/socket-event.js';
 import { expect } from 'chai';
 import * as t from 'io-ts';
-import { NEVER } from 'rxjs';
+import * as fc from 'fast-check';
+import { from, NEVER } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
+import { fastPathFor } from '../../lib/decode.js';
 import { DecodeError } from '../../lib/errors.js';
 import { messages } from '../../lib/operators/messages.js';
 import { serverFrame, serverOpen } from '../../lib/testing/scripted-web-socket.js';
@@ -46,8 +48,13 @@ describe('messages', () => {
     testScheduler.run(({ cold, flush }) => {
       const reported: DecodeError[] = [];
       const huge = JSON.stringify({ ...m1, text: 'x'.repeat(2000) });
-      const { WebSocketCtor } = scriptedWebSocketFor(testScheduler, cold('-ojbh', { o: serverOpen(), j: serverFrame('{nope'), b: serverFrame(new Uint8Array([1, 2])), h: serverFrame(huge) }));
-      fromWebSocketForTest(WebSocketCtor, 1000).pipe(messages(ChatMessage, { onInvalid: (e) => reported.push(e) })).subscribe({ error: () => undefined });
+      const { WebSocketCtor } = scriptedWebSocketFor(
+        testScheduler,
+        cold('-ojbh', { o: serverOpen(), j: serverFrame('{nope'), b: serverFrame(new Uint8Array([1, 2])), h: serverFrame(huge) }),
+      );
+      fromWebSocketForTest(WebSocketCtor, 1000)
+        .pipe(messages(ChatMessage, { onInvalid: (e) => reported.push(e) }))
+        .subscribe({ error: () => undefined });
       flush();
       expect(reported.map((e) => e.kind)).to.deep.equal(['json', 'binary', 'too-large']);
       expect(reported[2]!.size).to.equal(huge.length);
@@ -102,6 +109,136 @@ describe('messages', () => {
       expectObservable(NEVER.pipe(messages(ChatMessage)), '^--!').toBe('---');
       const failure = new Error('upstream');
       expectObservable(cold<SocketEvent>('--#', undefined, failure).pipe(messages(ChatMessage))).toBe('--#', undefined, failure);
+    });
+  });
+
+  describe('fast path (a compiled guard instead of decode for identity codecs)', () => {
+    const Int = t.brand(t.number, (n): n is t.Branded<number, { readonly Int: unique symbol }> => Number.isInteger(n), 'Int');
+    interface Tree {
+      value: number;
+      children: Tree[];
+    }
+    const Tree: t.Type<Tree> = t.recursion('Tree', () => t.type({ value: t.number, children: t.array(Tree) }));
+    const codecs: Record<string, t.Mixed> = {
+      type: t.type({ type: t.literal('message'), id: t.number, room: t.string, ok: t.boolean, nothing: t.null }),
+      nested: t.type({ author: t.type({ id: t.string, tags: t.array(t.string) }), mentions: t.readonlyArray(t.number) }),
+      optionalField: t.type({ id: t.number, maybe: t.union([t.string, t.undefined]), anything: t.unknown }),
+      partial: t.partial({ id: t.number, name: t.string }),
+      intersection: t.intersection([t.type({ id: t.number }), t.partial({ note: t.string })]),
+      union: t.union([t.type({ type: t.literal('a'), a: t.number }), t.type({ type: t.literal('b'), b: t.string }), t.literal(7)]),
+      refinement: t.type({ count: Int }),
+      strictAndReadonly: t.readonly(t.strict({ id: t.number })),
+      keyof: t.type({ kind: t.keyof({ x: null, y: null }) }),
+      keyofRecordTuple: t.type({
+        kind: t.keyof({ x: null, y: null }),
+        map: t.record(t.string, t.number),
+        pair: t.tuple([t.string, t.number]),
+      }),
+      recursion: Tree,
+      unknownRecordAndArray: t.type({ meta: t.UnknownRecord, list: t.UnknownArray }),
+      oddKeys: t.type({ 'with space': t.string, '"quoted"': t.number, "it's": t.boolean, '\u2028': t.string }),
+    };
+    const values: unknown[] = [
+      null,
+      undefined,
+      0,
+      7,
+      'x',
+      true,
+      [],
+      {},
+      [1, 2],
+      { type: 'message', id: 1, room: 'r', ok: true, nothing: null },
+      { type: 'message', id: '1', room: 'r', ok: true, nothing: null },
+      { type: 'message', id: 1, room: 'r', ok: true },
+      { author: { id: 'u', tags: ['a', 'b'] }, mentions: [1, 2] },
+      { author: { id: 'u', tags: ['a', 2] }, mentions: [] },
+      { author: [], mentions: [] },
+      { id: 1, maybe: undefined, anything: 3 },
+      { id: 1, anything: 3 },
+      { id: 1, maybe: 'm' },
+      { id: 1, name: 2 },
+      { id: 1, note: 'n' },
+      { id: 1, note: 5 },
+      { type: 'a', a: 1 },
+      { type: 'b', b: 1 },
+      { type: 'b', b: 'x' },
+      { count: 3 },
+      { count: 3.5 },
+      { count: '3' },
+      { kind: 'x' },
+      { kind: 'toString' },
+      { kind: 'x', map: { a: 1 }, pair: ['a', 1] },
+      { kind: 'z', map: {}, pair: ['a', 1] },
+      { kind: 'y', map: { a: 'b' }, pair: ['a', 1] },
+      { value: 1, children: [{ value: 2, children: [] }] },
+      { value: 1, children: [{ value: '2', children: [] }] },
+      { meta: {}, list: [] },
+      { meta: [], list: [] },
+      { meta: null, list: [] },
+      { 'with space': 's', '"quoted"': 1, "it's": false, '\u2028': 'l' },
+      { 'with space': 's', '"quoted"': '1', "it's": false, '\u2028': 'l' },
+    ];
+
+    const emitted = (codec: t.Mixed, inputs: readonly unknown[]): unknown[] => {
+      const out: unknown[] = [];
+      const frames = inputs.map(
+        (value) => ({ type: 'frame', frame: { json: value, error: undefined, preview: () => '', size: 0 } }) as unknown as SocketEvent,
+      );
+      from(frames)
+        .pipe(messages(codec, { onInvalid: () => undefined }))
+        .subscribe((value) => out.push(value));
+      return out;
+    };
+
+    for (const [name, codec] of Object.entries(codecs)) {
+      it(`emits exactly the values io-ts accepts: ${name}`, () => {
+        // Codecs whose encode is not the identity (intersection, strict, tuple, record, recursion) have no fast path.
+        const guard = fastPathFor(codec);
+        expect(guard === undefined).to.equal(['intersection', 'strictAndReadonly', 'keyofRecordTuple', 'recursion'].includes(name));
+        if (guard) expect(values.map((value) => guard(value))).to.deep.equal(values.map((value) => codec.is(value)));
+        expect(values.filter((value) => codec.is(value)).length, 'the table has values io-ts accepts').to.be.greaterThan(0);
+        const decoded = values.flatMap((value) => {
+          const result = codec.decode(value);
+          return result._tag === 'Right' ? [result.right] : [];
+        });
+        expect(emitted(codec, values)).to.deep.equal(decoded);
+      });
+    }
+
+    it('agrees with io-ts on random JSON values, and on random ChatMessage-like objects', () => {
+      const codec = codecs.nested!;
+      fc.assert(
+        fc.property(
+          fc.array(
+            fc.oneof(
+              fc.jsonValue(),
+              fc.record({ author: fc.record({ id: fc.jsonValue(), tags: fc.jsonValue() }), mentions: fc.jsonValue() }),
+            ),
+          ),
+          (inputs) => {
+            const guard = fastPathFor(codec)!;
+            for (const value of inputs) expect(guard(value)).to.equal(codec.is(value));
+            expect(emitted(codec, inputs)).to.deep.equal(inputs.filter((value) => codec.is(value)));
+          },
+        ),
+        { numRuns: 200 },
+      );
+    });
+
+    it('still works where new Function is forbidden (a strict Content-Security-Policy)', () => {
+      const original = globalThis.Function;
+      globalThis.Function = function forbidden() {
+        throw new EvalError('unsafe-eval is not allowed');
+      } as unknown as FunctionConstructor;
+      try {
+        const fresh = t.type({ id: t.number, tags: t.array(t.string), kind: t.union([t.literal('a'), t.literal('b')]) });
+        const inputs = [{ id: 1, tags: ['x'], kind: 'a' }, { id: 1, tags: [1], kind: 'a' }, { id: 1, tags: [], kind: 'c' }, null];
+        expect(emitted(fresh, inputs)).to.deep.equal([inputs[0]]);
+        expect(inputs.map(fastPathFor(fresh)!)).to.deep.equal([true, false, false, false]);
+      } finally {
+        globalThis.Function = original;
+      }
     });
   });
 

@@ -1,10 +1,16 @@
 import { expect } from 'chai';
+import sinon from 'sinon';
 import * as t from 'io-ts';
-import { NEVER } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { ConnectionClosedError, DecodeError } from '../../lib/errors.js';
 import { connect, type ConnectConfig } from '../../lib/session/connect.js';
-import { SendDroppedError, SendExpiredError, SendQueueFullError, ServerDrainingError, SessionClosedError } from '../../lib/session/errors.js';
+import {
+  SendDroppedError,
+  SendExpiredError,
+  SendQueueFullError,
+  ServerDrainingError,
+  SessionClosedError,
+} from '../../lib/session/errors.js';
 import type { SendReceipt } from '../../lib/session/send-receipt.js';
 import { serverClose, serverFrame, serverOpen } from '../../lib/testing/scripted-web-socket.js';
 import { observableMatcher } from '../helpers/observable-matcher.js';
@@ -59,9 +65,7 @@ describe('connect', () => {
 
     it('shares one socket among all subscribers, and keeps it across a resubscribe within the grace period', () => {
       testScheduler.run(({ cold, expectObservable }) => {
-        const { session, sockets } = scriptedSession(testScheduler, () =>
-          cold('-o-a-m---m----m', { o: serverOpen(), a: ack, m: msg(1) }),
-        );
+        const { session, sockets } = scriptedSession(testScheduler, () => cold('-o-a-m---m----m', { o: serverOpen(), a: ack, m: msg(1) }));
         const m = { type: 'message', id: 1, text: 'm1' };
         expectObservable(session.messages$, '^-------!').toBe('-----m', { m });
         expectObservable(session.messages$, '--^---------!').toBe('-----m---m', { m });
@@ -104,13 +108,22 @@ describe('connect', () => {
 
     it('ends in closed{error} on a fatal failure: messages$ errors, later subscribers get the error', () => {
       testScheduler.run(({ cold, expectObservable }) => {
-        const { session } = scriptedSession(testScheduler, () => cold('-o-a-c', { o: serverOpen(), a: ack, c: serverClose(4403, 'forbidden') }));
+        const { session } = scriptedSession(testScheduler, () =>
+          cold('-o-a-c', { o: serverOpen(), a: ack, c: serverClose(4403, 'forbidden') }),
+        );
         const log = timeline(testScheduler, states(session));
         const error = new ConnectionClosedError(4403, 'forbidden', true, 'ready', 4);
         expectObservable(session.messages$).toBe('-----#', undefined, error);
         expectObservable(session.messages$, '----------^').toBe('----------#', undefined, error);
         testScheduler.flush();
-        expect(log.lines).to.deep.equal(['0 idle', '0 connecting', '1 authenticating', '3 ready', '5 closed:ConnectionClosedError', '5 complete']);
+        expect(log.lines).to.deep.equal([
+          '0 idle',
+          '0 connecting',
+          '1 authenticating',
+          '3 ready',
+          '5 closed:ConnectionClosedError',
+          '5 complete',
+        ]);
         expect(session.state).to.deep.include({ type: 'closed' });
       });
     });
@@ -153,7 +166,10 @@ describe('connect', () => {
 
     it('is ready on open when there is no auth', () => {
       testScheduler.run(({ cold }) => {
-        const { session, sockets } = scriptedSession(testScheduler, () => cold('-o', { o: serverOpen() }), { auth: undefined, token: undefined });
+        const { session, sockets } = scriptedSession(testScheduler, () => cold('-o', { o: serverOpen() }), {
+          auth: undefined,
+          token: undefined,
+        });
         const log = timeline(testScheduler, states(session));
         session.send(send('c-1'));
         testScheduler.schedule(() => session.close(), 10);
@@ -212,6 +228,25 @@ describe('connect', () => {
       });
     });
 
+    it('consumes acks the inbound codec does not describe, without reporting them as invalid', () => {
+      testScheduler.run(({ cold, expectObservable }) => {
+        const { session } = scriptedSession(
+          testScheduler,
+          () => cold('-o-a-bm', { o: serverOpen(), a: ack, b: accepted('c-1'), m: msg(1) }),
+          {
+            sendAck: { keyOf: (message) => message.clientId, ackedKey },
+          },
+        );
+        const invalid: unknown[] = [];
+        session.invalid$.subscribe((error) => invalid.push(error));
+        const receipt = session.send(send('c-1'));
+        expectObservable(session.messages$, '^-------!').toBe('------m', { m: { type: 'message', id: 1, text: 'm1' } });
+        testScheduler.flush();
+        expect(invalid).to.deep.equal([]);
+        expect(receipt.status).to.equal('acknowledged');
+      });
+    });
+
     it('holds sends during a re-auth on the same socket and writes them after its ack', () => {
       testScheduler.run(({ cold }) => {
         const { session, sockets } = scriptedSession(
@@ -229,7 +264,14 @@ describe('connect', () => {
           [6, auth],
           [10, send('c-1')],
         ]);
-        expect(log.lines.slice(0, 6)).to.deep.equal(['0 idle', '0 connecting', '1 authenticating', '3 ready', '6 reauthenticating:expired', '10 ready']);
+        expect(log.lines.slice(0, 6)).to.deep.equal([
+          '0 idle',
+          '0 connecting',
+          '1 authenticating',
+          '3 ready',
+          '6 reauthenticating:expired',
+          '10 ready',
+        ]);
         expect(sockets).to.have.length(1);
       });
     });
@@ -245,7 +287,10 @@ describe('connect', () => {
         expect(session.pending).to.equal(2);
         session.close();
       });
-      const error = await third!.then(() => undefined, (e: unknown) => e);
+      const error = await third!.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).to.be.instanceOf(SendQueueFullError).and.to.include({ maxQueued: 2, code: 'SEND_QUEUE_FULL' });
     });
 
@@ -256,21 +301,23 @@ describe('connect', () => {
           overflow: 'drop-oldest',
         });
         const dropped: unknown[] = [];
-        session.dropped$.subscribe(({ message, error }) => dropped.push([message.clientId, error.name]));
+        session.dropped$.subscribe(({ message, error }) => dropped.push([message.clientId, error]));
         const first = session.send(send('c-1'));
         session.send(send('c-2'));
         session.send(send('c-3'));
         testScheduler.schedule(() => session.close(), 10);
         testScheduler.flush();
         expect(first.status).to.equal('failed');
-        expect(dropped).to.deep.equal([['c-1', 'SendDroppedError']]);
+        expect(dropped).to.deep.equal([['c-1', new SendDroppedError(2)]]);
         expect(sentBy(sockets[0])).to.deep.equal([auth, send('c-2'), send('c-3')]);
       });
     });
 
     it('expires a message that waited too long, reports it, and never writes it', () => {
       testScheduler.run(({ cold }) => {
-        const { session, sockets } = scriptedSession(testScheduler, () => cold('-o-------a', { o: serverOpen(), a: ack }), { expireAfter: 5 });
+        const { session, sockets } = scriptedSession(testScheduler, () => cold('-o-------a', { o: serverOpen(), a: ack }), {
+          expireAfter: 5,
+        });
         const dropped: unknown[] = [];
         session.dropped$.subscribe(({ message, error }) => dropped.push([testScheduler.now(), message.clientId, error]));
         const expiring = session.send(send('c-1'));
@@ -293,7 +340,11 @@ describe('connect', () => {
         testScheduler.schedule(() => session.send(send('c-6')), 30);
         testScheduler.schedule(() => session.close(), 60);
         testScheduler.flush();
-        expect(sentAt(sockets[0]).slice(1).map(([at, frame]) => [at, (frame as Send).clientId])).to.deep.equal([
+        expect(
+          sentAt(sockets[0])
+            .slice(1)
+            .map(([at, frame]) => [at, (frame as Send).clientId]),
+        ).to.deep.equal([
           [3, 'c-1'],
           [3, 'c-2'],
           [13, 'c-3'],
@@ -318,7 +369,8 @@ describe('connect', () => {
             }),
           {
             sendAck: { keyOf: (message) => message.clientId, ackedKey },
-            retryAfter: (frame) => ((frame as { type?: string }).type === 'too_many' ? (frame as { retryAfterMs: number }).retryAfterMs : undefined),
+            retryAfter: (frame) =>
+              (frame as { type?: string }).type === 'too_many' ? (frame as { retryAfterMs: number }).retryAfterMs : undefined,
           },
         );
         const seen: unknown[] = [];
@@ -389,7 +441,10 @@ describe('connect', () => {
         const { session } = scriptedSession(testScheduler, () => cold('-o-c', { o: serverOpen(), c: serverClose(4401, 'nope') }));
         receipt = session.send(send('c-1'));
       });
-      const error = (await receipt!.then(() => undefined, (e: unknown) => e)) as SessionClosedError;
+      const error = (await receipt!.then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as SessionClosedError;
       expect(error).to.be.instanceOf(SessionClosedError).and.to.include({ by: 'error' });
       expect(error.cause).to.be.instanceOf(ConnectionClosedError);
       expect(error.message).to.not.include(TOKEN);
@@ -459,6 +514,59 @@ describe('connect', () => {
     });
   });
 
+  describe('reconnectNow', () => {
+    it('ends a reconnect wait at once when the trigger fires, and ignores it at other times', () => {
+      testScheduler.run(({ cold, hot }) => {
+        const online = hot('-x------x--x', { x: 'online' });
+        const { session, sockets } = scriptedSession(
+          testScheduler,
+          (index) =>
+            index === 0 ? cold('-o-a--c', { o: serverOpen(), a: ack, c: serverClose(1006) }) : cold('-o-a', { o: serverOpen(), a: ack }),
+          { retry: { initialDelay: 100, jitter: 'none' }, reconnectNow: online },
+        );
+        const log = timeline(testScheduler, states(session));
+        const sub = session.messages$.subscribe();
+        testScheduler.schedule(() => sub.unsubscribe(), 20);
+        testScheduler.flush();
+        // x at 1 (connecting) is ignored; x at 8 cuts the 100 ms wait that began at 6; x at 11 (ready) is ignored
+        expect(log.lines).to.deep.equal([
+          '0 idle',
+          '0 connecting',
+          '1 authenticating',
+          '3 ready',
+          '6 reconnecting:1:100',
+          '8 connecting',
+          '9 authenticating',
+          '11 ready',
+          '25 idle',
+        ]);
+        expect(sockets).to.have.length(2);
+        expect(online.observers).to.have.length(0); // unsubscribed with the socket
+        log.stop();
+      });
+    });
+  });
+
+  describe('invalid frames without an invalid$ subscriber', () => {
+    it('warns on the console only while nobody subscribes to invalid$', () => {
+      const warn = sinon.stub(console, 'warn');
+      try {
+        testScheduler.run(({ cold }) => {
+          const { session } = scriptedSession(testScheduler, () =>
+            cold('-o-ab---c', { o: serverOpen(), a: ack, b: serverFrame('{nope'), c: serverFrame('{again') }),
+          );
+          session.messages$.subscribe();
+          testScheduler.schedule(() => session.invalid$.subscribe(), 6);
+          testScheduler.schedule(() => session.close(), 20);
+        });
+        expect(warn.callCount).to.equal(1);
+        expect(warn.firstCall.args[0]).to.match(/^rxjs-socket-pipeline: a frame of 5 bytes is not valid JSON/);
+      } finally {
+        warn.restore();
+      }
+    });
+  });
+
   describe('close', () => {
     it('closes the socket with 1000, completes messages$ and state$, gives up pending sends, and leaves no timer', () => {
       testScheduler.run(({ cold, expectObservable }) => {
@@ -521,7 +629,10 @@ describe('connect', () => {
   });
 
   describe('config validation', () => {
-    const base = (): ConnectConfig<Msg, Send> => ({ url: 'ws://x', inbound: t.type({ type: t.literal('message'), id: t.number, text: t.string }) });
+    const base = (): ConnectConfig<Msg, Send> => ({
+      url: 'ws://gateway.test',
+      inbound: t.type({ type: t.literal('message'), id: t.number, text: t.string }),
+    });
     const cases: [string, Partial<ConnectConfig<Msg, Send>> & Record<string, unknown>, RegExp][] = [
       ['url', { url: 42 as unknown as string }, /connect: url/],
       ['inbound', { inbound: {} as never }, /connect: inbound/],
@@ -540,6 +651,8 @@ describe('connect', () => {
       ['retryAfter', { retryAfter: 5 as never }, /connect: retryAfter/],
       ['resume.idOf', { resume: {} as never }, /connect: resume\.idOf/],
       ['drain', { drain: 'draining' as never }, /connect: drain/],
+      ['reconnectNow', { reconnectNow: (() => undefined) as never }, /connect: reconnectNow/],
+      ['plain ws:// to another machine (core)', { url: 'ws://chat.example.com' }, /allowInsecure: true/],
       ['heartbeat (core operator)', { heartbeat: { interval: 10 } }, /heartbeat: ping/],
       ['retry (core operator)', { retry: { initialDelay: -1 } }, /retryWithBackoff: initialDelay/],
     ];
@@ -550,7 +663,12 @@ describe('connect', () => {
     }
 
     it('infers In and Out from the codecs', () => {
-      const session = connect({ ...base(), outbound: t.type({ n: t.number }), WebSocketCtor: NEVER as never });
+      const session = connect({
+        url: 'ws://gateway.test',
+        inbound: base().inbound,
+        outbound: t.type({ n: t.number }),
+        WebSocketCtor: function () {} as never,
+      });
       // compile-time checks: a wrong message type would not compile
       const check = (): void => {
         session.messages$.subscribe((message) => message.text.toUpperCase());

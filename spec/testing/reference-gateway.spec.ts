@@ -561,13 +561,26 @@ describe('ReferenceGateway', () => {
       expect(await client.closed()).to.deep.equal({ code: 4401, reason: 'token expired' });
     });
 
-    it('closes 4401 on a send while expired', async () => {
+    it('holds a send that crosses the expiry notice and accepts it after the re-auth', async () => {
       const gateway = await startGateway();
       const { client } = await authed(gateway);
       gateway.expireTokens();
       expect(await client.nextJson()).to.deep.equal({ type: 'auth_expired' });
-      client.send({ type: 'send', clientId: 'c1', text: 'too early' });
-      expect(await client.closed()).to.deep.equal({ code: 4401, reason: 'sent while unauthenticated' });
+      client.send({ type: 'send', clientId: 'c1', text: 'crossed the notice' });
+      client.send({ type: 'auth', token: gateway.issueToken() });
+      expect(await client.nextJson()).to.include({ type: 'auth_ok' });
+      const after = [await client.nextJson(), await client.nextJson()];
+      expect(after).to.deep.include({ type: 'accepted', clientId: 'c1', id: 1 });
+      expect(gateway.accepted.map((message) => message.clientId)).to.deep.equal(['c1']);
+    });
+
+    it('never accepts a send held while expired when the re-auth does not come', async () => {
+      const gateway = await startGateway({ reauthGrace: 100 });
+      const { client } = await authed(gateway);
+      gateway.expireTokens();
+      expect(await client.nextJson()).to.deep.equal({ type: 'auth_expired' });
+      client.send({ type: 'send', clientId: 'c1', text: 'too late' });
+      expect(await client.closed()).to.deep.equal({ code: 4401, reason: 'token expired' });
       expect(gateway.accepted).to.be.empty;
     });
 
