@@ -39,8 +39,8 @@ export interface SizeResult extends SizeCheck {
  * the code is not there yet (see docs/packaging.md for what the bytes are and the plan).
  */
 export const CHECKS: readonly SizeCheck[] = [
-  { name: 'main entry (everything)', contents: `export * from './lib/index.js';`, budget: kb(13.2) },
-  { name: 'session (connect)', contents: `export { connect } from './lib/index.js';`, budget: kb(12.95) },
+  { name: 'main entry (everything)', contents: `export * from './lib/index.js';`, budget: kb(13.9) },
+  { name: 'session (connect)', contents: `export { connect } from './lib/index.js';`, budget: kb(13.5) },
   {
     name: 'pipeline (fromWebSocket + 6 operators)',
     contents:
@@ -56,7 +56,7 @@ export const CHECKS: readonly SizeCheck[] = [
       ['heartbeat', 1.4],
       ['reauthOnExpiry', 2.5],
       ['retryWithBackoff', 2.15],
-      ['messages', 1.85],
+      ['messages', 2.05],
     ] as const
   ).map(([name, budget]) => ({
     name: `${name} alone`,
