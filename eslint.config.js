@@ -26,6 +26,9 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true },
       ],
+      // `let x; const host = start({ onEvent: () => x.handle() }); x = new X(host);` is the way to
+      // let callbacks reach an object built after them: not a missed `const`.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
   {

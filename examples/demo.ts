@@ -55,6 +55,11 @@ const session = connect({
     tokensIssued++;
     return gateway.issueToken({ subject: 'guest-42' });
   },
+  // Before `auth`, so that `lastId` is inferred from `idOf`.
+  resume: {
+    idOf: (frame) => (frame.type === 'message' ? frame.id : undefined),
+    fromAck: (ack) => (AuthOk.is(ack) ? ack.lastId : undefined),
+  },
   auth: {
     message: (token, { lastId }) => (lastId === undefined ? { type: 'auth', token } : { type: 'auth', token, resumeFrom: lastId }),
     ack: AuthOk,
@@ -64,7 +69,6 @@ const session = connect({
   },
   heartbeat: { interval: 1_000, timeout: 1_000, ping: () => ({ type: 'ping' }), pong: Pong },
   retry: { initialDelay: 300, maxDelay: 2_000 },
-  resume: { idOf: (frame) => (frame.type === 'message' ? frame.id : undefined), from: 0 },
   sendAck: { keyOf: (message) => message.clientId, ackedKey: (frame) => (Accepted.is(frame) ? frame.clientId : undefined) },
 });
 let sockets = 0;

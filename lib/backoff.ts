@@ -4,6 +4,7 @@
  *
  * @see https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/
  */
+import { MAX_TIMER_MS } from './timer-limit.js';
 
 /**
  * How the delay is spread so that many clients dropped at once do not reconnect in lockstep:
@@ -13,6 +14,8 @@
  * - `'decorrelated'`: uniform in `[initialDelay, previousDelay * 3]`, capped at `maxDelay`.
  */
 export type Jitter = 'full' | 'equal' | 'decorrelated' | 'none';
+
+export { MAX_TIMER_MS };
 
 /** Every {@link Jitter}, for validation and documentation. */
 export const JITTERS: readonly Jitter[] = ['full', 'equal', 'decorrelated', 'none'];
@@ -28,7 +31,7 @@ export interface BackoffOptions {
   readonly initialDelay: number;
   /** Growth factor per attempt (ignored by `'decorrelated'`, which grows by up to 3x). */
   readonly multiplier: number;
-  /** No delay is ever longer. Must be finite for the result to be finite. */
+  /** No delay is ever longer; above {@link MAX_TIMER_MS} (Infinity included) it counts as that. */
   readonly maxDelay: number;
   /** How the delay is randomised. */
   readonly jitter: Jitter;
@@ -44,7 +47,8 @@ export interface BackoffOptions {
 /**
  * The delay, in whole milliseconds, before reconnect attempt `attempt` (1-based).
  * `cap = min(maxDelay, initialDelay * multiplier ** (attempt - 1))`, then the jitter applies.
- * Never NaN or Infinity for a finite `maxDelay`, however large `attempt` gets.
+ * Never NaN, Infinity or above {@link MAX_TIMER_MS} (a delay a timer can keep), whatever
+ * `maxDelay` and however large `attempt` gets.
  *
  * @example
  * const options = { initialDelay: 1000, multiplier: 2, maxDelay: 30_000, jitter: 'none', random: Math.random } as const;
@@ -55,7 +59,9 @@ export interface BackoffOptions {
  * @see retryWithBackoff
  */
 export function backoffDelay(attempt: number, options: BackoffOptions): number {
-  const { initialDelay, multiplier, maxDelay, jitter, random } = options;
+  const { initialDelay, multiplier, jitter, random } = options;
+  // `!(a <= b)` so that a NaN maxDelay falls back to the limit too.
+  const maxDelay = !(options.maxDelay <= MAX_TIMER_MS) ? MAX_TIMER_MS : options.maxDelay;
   const r = unit(random());
   switch (jitter) {
     case 'none':

@@ -1,18 +1,23 @@
-import {
-  AuthTimeoutError,
-  ConnectionClosedError,
-  ConnectTimeoutError,
-  HeartbeatTimeoutError,
-  TokenProviderError,
-} from './errors.js';
+import { AuthTimeoutError, ConnectionClosedError, ConnectTimeoutError, HeartbeatTimeoutError, TokenProviderError } from './errors.js';
 
-/** Whether a reconnect can help after a close with this code. */
+/**
+ * Whether a reconnect can help after a close with this code.
+ *
+ * @example
+ * const table: Record<number, CloseCodeVerdict> = { ...CLOSE_CODES, 4429: 'fatal' };
+ */
 export type CloseCodeVerdict = 'retry' | 'fatal';
 
 /**
  * The one table that decides, per close code, whether `retryWithBackoff` reconnects. Codes not in
  * the table: 4000-4999 (application codes) are retried unless listed, everything else is retried.
  * Override a code by spreading: `shouldRetry: retryPolicy({ ...CLOSE_CODES, 4429: 'retry' })`.
+ *
+ * @example
+ * CLOSE_CODES[1006]; // 'retry' (the network dropped)
+ * CLOSE_CODES[4401]; // 'fatal' (the credentials are not accepted)
+ * // A server that closes with 1008 for a passing overload: make it retryable.
+ * connect({ url, inbound: Quote, retry: { shouldRetry: retryPolicy({ ...CLOSE_CODES, 1008: 'retry' }) } });
  */
 export const CLOSE_CODES: Readonly<Record<number, CloseCodeVerdict>> = {
   // Normal closure: servers close idle or drained sockets with it, and strict gateways answer a
@@ -62,7 +67,14 @@ export const CLOSE_CODES: Readonly<Record<number, CloseCodeVerdict>> = {
   4500: 'retry',
 };
 
-/** Decides whether an error that ended the stream is worth a reconnect. */
+/**
+ * Decides whether an error that ended the stream is worth a reconnect.
+ *
+ * @example
+ * // Also give up on a silent close during auth, whatever its code.
+ * const stopOnAuthClose: ShouldRetry = (error) => !(error instanceof AuthClosedError) && shouldRetry(error);
+ * retryWithBackoff({ shouldRetry: stopOnAuthClose });
+ */
 export type ShouldRetry = (error: unknown) => boolean;
 
 /**
@@ -87,5 +99,11 @@ export function retryPolicy(table: Readonly<Record<number, CloseCodeVerdict>> = 
   };
 }
 
-/** The default policy: {@link CLOSE_CODES} plus the rules of {@link retryPolicy}. */
+/**
+ * The default policy: {@link CLOSE_CODES} plus the rules of {@link retryPolicy}.
+ *
+ * @example
+ * shouldRetry(new ConnectionClosedError(1006, '', false, 'ready', 5_000)); // true
+ * shouldRetry(new AuthRejectedError('invalid token', 'authenticating')); // false
+ */
 export const shouldRetry: ShouldRetry = retryPolicy();

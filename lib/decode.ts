@@ -25,26 +25,71 @@ export function decoderFor<A>(
 /**
  * The guard that lets a valid value through unchanged, or `undefined` when the codec transforms
  * what it decodes (its `encode` is not the identity) and every value must go through `decode`.
+ * The guard never throws: where the codec's own code throws (a refinement predicate with a bug,
+ * a hand-written recursive `is` on a deeply nested value), it says no, and `decode` has the last word.
  */
 export function fastPathFor(codec: { is?: t.Is<unknown>; encode?: unknown }): Guard | undefined {
   if (codec.encode !== t.identity || typeof codec.is !== 'function') return undefined;
   let guard = compiled.get(codec);
   if (guard === undefined) {
     // Where code generation is forbidden, io-ts's own `is` (slower: shared generic combinators).
-    guard = generateGuard(codec as KnownCodec) ?? ((value: unknown) => (codec.is as t.Is<unknown>)(value));
+    guard = generateGuard(codec as KnownCodec) ?? isThatNeverThrows(codec.is);
     compiled.set(codec, guard);
   }
   return guard;
 }
 
+function isThatNeverThrows(is: t.Is<unknown>): Guard {
+  return (value) => {
+    try {
+      return is(value);
+    } catch {
+      return false;
+    }
+  };
+}
+
 /** One guard per codec, however many sessions decode with it. */
 const compiled = new WeakMap<object, Guard>();
 
-/** `decode`, with its failure turned into a typed {@link DecodeError}. */
+/**
+ * `decode`, with its failure turned into a typed {@link DecodeError}. Never throws: a codec that
+ * throws (a predicate with a bug, or a stack overflow in a recursive codec on a deeply nested
+ * frame) is a rejected frame too, with one issue naming what it threw.
+ */
 export function decodeSlowly<A>(codec: t.Decoder<unknown, A>, value: unknown, preview: () => string, size: number): Decoded<A> {
-  const result = codec.decode(value);
+  let result: t.Validation<A>;
+  try {
+    result = codec.decode(value);
+  } catch (thrown) {
+    return { ok: false, error: new DecodeError('schema', [describeThrow(thrown)], preview(), size) };
+  }
   if (result._tag === 'Right') return { ok: true, value: result.right };
   return { ok: false, error: new DecodeError('schema', result.left.map(describeIssue), preview(), size) };
+}
+
+/** Longest part of a codec's own error message that reaches an issue. */
+const THROWN_MESSAGE_LENGTH = 120;
+
+/**
+ * The issue of a codec that threw: the error's name and the first line of its message, clipped
+ * (a codec may put the value it was given in its message). Reading a hostile thrown object may
+ * throw again: that is reported too, never rethrown.
+ */
+export function describeThrow(thrown: unknown): string {
+  let what: string;
+  try {
+    if (thrown instanceof Error) {
+      const message = String(thrown.message).split('\n', 1)[0]!;
+      const clipped = message.length > THROWN_MESSAGE_LENGTH ? `${message.slice(0, THROWN_MESSAGE_LENGTH)}...` : message;
+      what = clipped ? `${String(thrown.name)}: ${clipped}` : String(thrown.name);
+    } else {
+      what = summarize(thrown);
+    }
+  } catch {
+    what = 'an error that cannot be read';
+  }
+  return `at (root): the codec threw ${what}`;
 }
 
 /** One line per failed field: where, what was expected, what came (secrets-safe summary). */
@@ -89,6 +134,10 @@ const hasOwn = Object.prototype.hasOwnProperty;
  * frame). Only field names (as JSON string literals) and the codec's structure reach the source;
  * predicates, odd literals and unknown codecs are passed in, never printed. `undefined` where
  * `new Function` is forbidden (a Content-Security-Policy without 'unsafe-eval').
+ *
+ * The generated functions nest as deep as the codec, not as deep as the value: only an external
+ * `is` (an unknown codec, such as a `t.recursion`) can recurse with the value's depth. io-ts's
+ * recursive codecs never get here anyway, since their `encode` is not the identity.
  */
 function generateGuard(root: KnownCodec): Guard | undefined {
   const functions: string[] = [];
@@ -96,9 +145,17 @@ function generateGuard(root: KnownCodec): Guard | undefined {
   const external = (value: unknown) => `e[${externals.push(value) - 1}]`;
   const isRecordSource = (v: string) => `(${v} !== null && typeof ${v} === 'object' && !Array.isArray(${v}))`;
 
-  /** Emits a function `g<n>(v)` for `codec` and returns its name. */
+  const names = new Map<KnownCodec, string>();
+
+  /**
+   * Emits a function `g<n>(v)` for `codec` and returns its name; once per codec, so a codec object
+   * that contains itself compiles to a recursive function instead of recursing here forever.
+   */
   const emit = (codec: KnownCodec): string => {
+    const known = names.get(codec);
+    if (known !== undefined) return known;
     const name = `g${functions.length}`;
+    names.set(codec, name);
     functions.push('');
     functions[Number(name.slice(1))] = `function ${name}(v) { return ${body(codec)}; }`;
     return name;
@@ -169,14 +226,18 @@ function generateGuard(root: KnownCodec): Guard | undefined {
     }
   };
 
-  const entry = emit(root);
   try {
-    const build = new Function('e', 'h', `'use strict';\n${functions.join('\n')}\nreturn ${entry};`) as (
+    const entry = emit(root);
+    // One try around the whole check (free on the valid path in V8): an external predicate or `is`
+    // that throws, or a stack overflow in one on a deeply nested value, means "no", never a crash.
+    const guard = `function guard(v) { try { return ${entry}(v); } catch { return false; } }`;
+    const build = new Function('e', 'h', `'use strict';\n${functions.join('\n')}\n${guard}\nreturn guard;`) as (
       externals: unknown[],
       hasOwnProperty: typeof hasOwn,
     ) => Guard;
     return build(externals, hasOwn);
   } catch {
+    // Code generation forbidden, or a codec structure we cannot read: io-ts's own `is` instead.
     return undefined;
   }
 }

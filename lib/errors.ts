@@ -3,24 +3,57 @@
  * readonly payload. Check with `instanceof`. No message here ever contains a token.
  */
 
-/** The phase a connection was in when something happened. */
+/**
+ * The phase a connection was in when something happened.
+ *
+ * @example
+ * if (error instanceof ConnectionClosedError && error.phase === 'authenticating') console.warn('closed during auth');
+ */
 export type ConnectionPhase = 'connecting' | 'authenticating' | 'ready' | 'reauthenticating';
 
-/** Common base: lets a catch-all handler recognise every error of this library. */
+/**
+ * Common base: lets a catch-all handler recognise every error of this library.
+ *
+ * @example
+ * session.state$.subscribe((state) => {
+ *   if (state.type === 'closed' && state.error instanceof SocketPipelineError) {
+ *     console.error(state.error.code, state.error.message);
+ *     // AUTH_REJECTED the server rejected the auth frame (authenticating): invalid token
+ *   }
+ * });
+ */
 export abstract class SocketPipelineError extends Error {
   /** Stable machine-readable code, safe to switch on across versions. */
   abstract readonly code: string;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
-  /** Errors serialise to their payload, never to a stack or a token. */
+  /**
+   * Errors serialise to their name, code, message and payload, never to a stack, a cause or a token.
+   *
+   * @example
+   * JSON.stringify(new ConnectTimeoutError(10_000));
+   * // {"name":"ConnectTimeoutError","code":"CONNECT_TIMEOUT",
+   * //  "message":"the socket did not open within 10000 ms: check the URL, the network and that the server is up",
+   * //  "phase":"connecting","timeout":10000}
+   */
   toJSON(): Record<string, unknown> {
     const { stack: _stack, cause: _cause, ...payload } = this as unknown as Record<string, unknown>;
     return { name: this.name, code: this.code, message: this.message, ...payload };
   }
 }
 
-/** The socket closed (by the server, the network or the browser) while the stream was live. */
+/**
+ * The socket closed (by the server, the network or the browser) while the stream was live.
+ *
+ * @example
+ * fromWebSocket(url).subscribe({
+ *   error: (error) => {
+ *     if (error instanceof ConnectionClosedError) console.log(error.closeCode, error.phase, error.message);
+ *     // 1001 ready the connection closed (1001, "idle timeout") while ready, 30012 ms after it opened
+ *   },
+ * });
+ */
 export class ConnectionClosedError extends SocketPipelineError {
   override readonly name: string = 'ConnectionClosedError';
   readonly code: string = 'CONNECTION_CLOSED';
@@ -44,6 +77,12 @@ export class ConnectionClosedError extends SocketPipelineError {
 /**
  * The server closed the socket after the auth frame and before any ack or reject frame. Strict
  * gateways answer a bad token, a wrong schema or a missing scope this way, with no error message.
+ * It extends {@link ConnectionClosedError}: test for it first.
+ *
+ * @example
+ * if (error instanceof AuthClosedError) console.log(error.message);
+ * // the server closed the connection (1000, no reason) 12 ms after the auth frame and before any ack:
+ * // it most likely rejected the auth payload (schema, token or scopes)
  */
 export class AuthClosedError extends ConnectionClosedError {
   override readonly name = 'AuthClosedError';
@@ -70,7 +109,15 @@ export class AuthClosedError extends ConnectionClosedError {
   }
 }
 
-/** The socket did not reach OPEN within the connect timeout. */
+/**
+ * The socket did not reach OPEN within the connect timeout.
+ *
+ * @example
+ * fromWebSocket('wss://unreachable.example.com').pipe(waitForOpen({ timeout: 5_000 })).subscribe({
+ *   error: (error) => console.log(error instanceof ConnectTimeoutError && error.message),
+ *   // the socket did not open within 5000 ms: check the URL, the network and that the server is up
+ * });
+ */
 export class ConnectTimeoutError extends SocketPipelineError {
   override readonly name = 'ConnectTimeoutError';
   readonly code = 'CONNECT_TIMEOUT';
@@ -80,7 +127,13 @@ export class ConnectTimeoutError extends SocketPipelineError {
   }
 }
 
-/** No ack (nor reject) arrived within the auth deadline. */
+/**
+ * No ack (nor reject) arrived within the auth deadline.
+ *
+ * @example
+ * if (error instanceof AuthTimeoutError) console.log(error.timeout, error.phase);
+ * // 10000 authenticating
+ */
 export class AuthTimeoutError extends SocketPipelineError {
   override readonly name = 'AuthTimeoutError';
   readonly code = 'AUTH_TIMEOUT';
@@ -97,7 +150,13 @@ export class AuthTimeoutError extends SocketPipelineError {
   }
 }
 
-/** The server answered the auth frame with an explicit reject frame. */
+/**
+ * The server answered the auth frame with an explicit reject frame.
+ *
+ * @example
+ * if (error instanceof AuthRejectedError) redirectToLogin(error.reason);
+ * // error.message: the server rejected the auth frame (authenticating): invalid token
+ */
 export class AuthRejectedError extends SocketPipelineError {
   override readonly name = 'AuthRejectedError';
   readonly code = 'AUTH_REJECTED';
@@ -111,7 +170,13 @@ export class AuthRejectedError extends SocketPipelineError {
   }
 }
 
-/** The token provider threw, rejected or completed without a token. */
+/**
+ * The token provider threw, rejected or completed without a token. The original error is the `cause`.
+ *
+ * @example
+ * if (error instanceof TokenProviderError) console.log(error.message, error.cause);
+ * // the token provider failed (authenticating): Error: token endpoint 503
+ */
 export class TokenProviderError extends SocketPipelineError {
   override readonly name = 'TokenProviderError';
   readonly code = 'TOKEN_PROVIDER';
@@ -124,7 +189,13 @@ export class TokenProviderError extends SocketPipelineError {
   }
 }
 
-/** No pong (or no inbound frame at all) within the deadline: the connection is presumed dead. */
+/**
+ * No pong (or no inbound frame at all) within the deadline: the connection is presumed dead.
+ *
+ * @example
+ * if (error instanceof HeartbeatTimeoutError) console.log(error.mode, error.message);
+ * // pong no pong within 10000 ms of a ping: the connection is presumed dead (half-open)
+ */
 export class HeartbeatTimeoutError extends SocketPipelineError {
   override readonly name = 'HeartbeatTimeoutError';
   readonly code = 'HEARTBEAT_TIMEOUT';
@@ -144,7 +215,13 @@ export class HeartbeatTimeoutError extends SocketPipelineError {
   }
 }
 
-/** A frame could not be turned into a typed message. */
+/**
+ * A frame could not be turned into a typed message.
+ *
+ * @example
+ * events$.pipe(messages(ChatMessage, { onInvalid: (error) => console.warn(error.kind, error.issues) })).subscribe();
+ * // schema [ 'at .id: expected number, got "x"' ]
+ */
 export class DecodeError extends SocketPipelineError {
   override readonly name = 'DecodeError';
   readonly code = 'DECODE_ERROR';
@@ -162,7 +239,17 @@ export class DecodeError extends SocketPipelineError {
   }
 }
 
-/** A send was attempted on a socket that is not OPEN. */
+/**
+ * A send was attempted on a socket that is not OPEN.
+ *
+ * @example
+ * try {
+ *   connection.sendFrame({ type: 'ping' });
+ * } catch (error) {
+ *   if (error instanceof SocketNotOpenError) console.log(error.message);
+ *   // cannot send: the socket is CONNECTING, not OPEN
+ * }
+ */
 export class SocketNotOpenError extends SocketPipelineError {
   override readonly name = 'SocketNotOpenError';
   readonly code = 'NOT_OPEN';
@@ -171,7 +258,14 @@ export class SocketNotOpenError extends SocketPipelineError {
   }
 }
 
-/** No WebSocket constructor is available (Node without a global WebSocket, and none passed in). */
+/**
+ * No WebSocket constructor is available (Node without a global WebSocket, and none passed in).
+ * The fix is to pass one:
+ *
+ * @example
+ * import { WebSocket } from 'ws';
+ * fromWebSocket(url, { WebSocketCtor: WebSocket });
+ */
 export class WebSocketUnavailableError extends SocketPipelineError {
   override readonly name = 'WebSocketUnavailableError';
   readonly code = 'NO_WEBSOCKET';
@@ -183,7 +277,16 @@ export class WebSocketUnavailableError extends SocketPipelineError {
   }
 }
 
-/** `retryWithBackoff` gave up: attempts or elapsed time exhausted. The last failure is the `cause`. */
+/**
+ * `retryWithBackoff` gave up: attempts or elapsed time exhausted. The last failure is the `cause`.
+ *
+ * @example
+ * pipeline$.pipe(retryWithBackoff({ maxAttempts: 5 })).subscribe({
+ *   error: (error) => {
+ *     if (error instanceof RetryExhaustedError) showOffline(error.attempts, error.cause);
+ *   },
+ * });
+ */
 export class RetryExhaustedError extends SocketPipelineError {
   override readonly name = 'RetryExhaustedError';
   readonly code = 'RETRY_EXHAUSTED';
@@ -235,8 +338,9 @@ function errorSummary(cause: unknown): string {
  * would otherwise loop). Browsers do not say why, so this is only reported where the socket tells.
  *
  * @example
- * // new WebSocket(url, { maxPayload: 64 * 1024 }) from `ws`, and the server sends 1 MB:
- * // FrameRejectedError: an inbound frame was refused by the WebSocket (over its size limit) ...
+ * // A `ws` socket created with { maxPayload: 64 * 1024 }, and the server sends 1 MB:
+ * if (error instanceof FrameRejectedError) console.log(error.kind, error.closeCode);
+ * // too-large 1009
  */
 export class FrameRejectedError extends ConnectionClosedError {
   override readonly name = 'FrameRejectedError';

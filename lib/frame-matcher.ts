@@ -3,8 +3,19 @@ import { NOT_JSON, type InboundFrame } from './inbound-frame.js';
 /**
  * How an operator recognises a frame (an ack, a pong, an expiry notice): an io-ts codec, whose
  * `is` is used (it checks without copying), or a predicate over the parsed JSON value.
+ *
+ * @example
+ * const Pong = t.type({ type: t.literal('pong') });
+ * heartbeat({ ping: () => ({ type: 'ping' }), pong: Pong }); // an io-ts codec
+ * const isPong = (value: unknown) => typeof value === 'object' && value !== null && 'type' in value && value.type === 'pong';
+ * heartbeat({ ping: () => ({ type: 'ping' }), pong: isPong }); // a predicate
  */
-export type FrameMatcher = { is: (value: unknown) => boolean } | ((value: unknown) => boolean);
+export type FrameMatcher =
+  | {
+      /** A type guard over the parsed JSON value, such as an io-ts codec's `is`. */
+      is: (value: unknown) => boolean;
+    }
+  | ((value: unknown) => boolean);
 
 /** Turns a matcher into a test on frames; non-JSON frames never match. */
 export function frameTest(matcher: FrameMatcher): (frame: InboundFrame) => boolean {

@@ -1,6 +1,13 @@
 import { DecodeError } from './errors.js';
 
-/** What {@link InboundFrame.json} returns for a frame that is not JSON text. */
+/**
+ * What {@link InboundFrame.json} returns for a frame that is not JSON text.
+ *
+ * @example
+ * const value = event.frame.json;
+ * if (value === NOT_JSON) console.warn(event.frame.error?.message);
+ * // a frame of 9 bytes is not valid JSON
+ */
 export const NOT_JSON: unique symbol = Symbol('NOT_JSON');
 
 const PREVIEW_LENGTH = 200;
@@ -8,6 +15,12 @@ const PREVIEW_LENGTH = 200;
 /**
  * One frame as received. JSON is parsed at most once, lazily, however many operators look at it,
  * because parsing dominates the cost of a message pipeline.
+ *
+ * @example
+ * fromWebSocket(url).subscribe((event) => {
+ *   if (event.type === 'frame') console.log(event.frame.size, event.frame.json);
+ *   // 30 { type: 'message', text: 'hi' }
+ * });
  */
 export class InboundFrame {
   private parsed: unknown = UNPARSED;

@@ -10,7 +10,7 @@ export { reauthOnExpiry, type ReauthOnExpiryConfig } from './operators/reauth-on
 export { retryWithBackoff, type RetryInfo, type RetryWithBackoffConfig } from './operators/retry-with-backoff.js';
 export { messages, type MessagesConfig } from './operators/messages.js';
 export { CLOSE_CODES, retryPolicy, shouldRetry, type CloseCodeVerdict, type ShouldRetry } from './close-codes.js';
-export { backoffDelay, type BackoffOptions, type Jitter } from './backoff.js';
+export { backoffDelay, MAX_TIMER_MS, type BackoffOptions, type Jitter } from './backoff.js';
 export * from './errors.js';
 export type * from './socket-event.js';
 export { SocketConnection, type Serializer } from './socket-connection.js';
@@ -22,11 +22,13 @@ export {
   connect,
   type ConnectConfig,
   type SendAckConfig,
+  type SendFailure,
   type SendOptions,
   type SessionAuthConfig,
   type SocketSession,
 } from './session/connect.js';
 export * from './session/errors.js';
+export { SendRejectedError } from './session/send-rejected-error.js';
 export type { SessionState, SessionStateType } from './session/session-state.js';
 export type { SendReceipt, SendStatus } from './session/send-receipt.js';
 export type { DroppedSend, Overflow } from './session/send-queue.js';

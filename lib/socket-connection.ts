@@ -2,7 +2,14 @@ import type { SchedulerLike } from 'rxjs';
 import { SocketNotOpenError, type ConnectionPhase } from './errors.js';
 import { ReadyState, type WebSocketLike } from './web-socket-like.js';
 
-/** Turns an outbound value into a text frame. */
+/**
+ * Turns an outbound value into a text frame.
+ *
+ * @example
+ * // Leaves out null fields, for a server that rejects them.
+ * const compact: Serializer = (value) => JSON.stringify(value, (_key, field: unknown) => (field === null ? undefined : field));
+ * fromWebSocket(url, { serialize: compact });
+ */
 export type Serializer = (value: unknown) => string;
 
 /**
@@ -12,6 +19,16 @@ export type Serializer = (value: unknown) => string;
  * {@link send} writes an app frame, but only once every hold is released: the socket is held until
  * OPEN, and `authenticate`/`reauthOnExpiry` hold it until the server's ack, so app frames can never
  * overtake the auth frame. Held frames go out in order.
+ *
+ * Every socket event carries its connection; the app never constructs one.
+ *
+ * @example
+ * fromWebSocket(url)
+ *   .pipe(authenticate({ token: getToken, message: (token) => ({ type: 'auth', token }), ack: AuthOk }))
+ *   .subscribe((event) => {
+ *     // Sent at once, but written only after the auth ack.
+ *     if (event.type === 'open') event.connection.send({ type: 'subscribe', room: 'general' });
+ *   });
  */
 export class SocketConnection {
   /** Where the connection is in its life; operators move it forward. */

@@ -52,10 +52,4 @@ export interface ReconnectingEvent {
  * events; the operators add the rest and consume the frames that belong to them (acks, pongs,
  * expiry notices).
  */
-export type SocketEvent =
-  | ConnectingEvent
-  | OpenEvent
-  | FrameEvent
-  | AuthenticatedEvent
-  | ReauthenticatingEvent
-  | ReconnectingEvent;
+export type SocketEvent = ConnectingEvent | OpenEvent | FrameEvent | AuthenticatedEvent | ReauthenticatingEvent | ReconnectingEvent;

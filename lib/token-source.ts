@@ -5,10 +5,13 @@ import { TokenProviderError, type ConnectionPhase } from './errors.js';
  * Where a token comes from: a fixed value, or a function returning the value, a Promise or an
  * Observable (its first value is used). The function runs afresh on every (re)connect and re-auth,
  * so an expired token is never re-sent.
+ *
+ * @example
+ * const fixed: TokenSource = 'api-key-from-env';
+ * const fresh: TokenSource = () => fetch('/token').then((response) => response.text());
+ * const fromStore: TokenSource = () => authService.token$; // first value used
  */
-export type TokenSource<TToken = string> =
-  | TToken
-  | (() => TToken | PromiseLike<TToken> | Observable<TToken>);
+export type TokenSource<TToken = string> = TToken | (() => TToken | PromiseLike<TToken> | Observable<TToken>);
 
 const NO_TOKEN = Symbol('NO_TOKEN');
 
@@ -25,9 +28,7 @@ export function tokenFrom<TToken>(source: TokenSource<TToken>, phase: Connection
   }).pipe(
     take(1),
     defaultIfEmpty(NO_TOKEN),
-    mergeMap((token) =>
-      token === NO_TOKEN ? throwError(() => new Error('it completed without a token')) : of(token as TToken),
-    ),
+    mergeMap((token) => (token === NO_TOKEN ? throwError(() => new Error('it completed without a token')) : of(token as TToken))),
     catchError((error: unknown) => throwError(() => new TokenProviderError(phase, error))),
   );
 }
@@ -35,6 +36,11 @@ export function tokenFrom<TToken>(source: TokenSource<TToken>, phase: Connection
 /**
  * The expiry of a JWT, read from its `exp` claim (epoch seconds) without verifying it, in epoch ms;
  * `undefined` for anything that is not a JWT with a numeric `exp`.
+ *
+ * @example
+ * // header.{"exp":1767225600}.signature
+ * new Date(jwtExpiresAt(token)!).toISOString(); // '2026-01-01T00:00:00.000Z'
+ * jwtExpiresAt('not-a-jwt'); // undefined
  */
 export function jwtExpiresAt(token: unknown): number | undefined {
   if (typeof token !== 'string') return undefined;

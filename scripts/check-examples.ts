@@ -1,6 +1,6 @@
 /**
- * `npx tsx scripts/check-examples.ts`: lists the public symbols of both entries (lib/index.ts and
- * lib/testing/index.ts) whose JSDoc has no `@example`. TypeDoc's validation checks that a symbol is
+ * `npx tsx scripts/check-examples.ts`: lists the public symbols of the three entries (lib/index.ts,
+ * lib/protocols/index.ts and lib/testing/index.ts) whose JSDoc has no `@example`. TypeDoc's validation checks that a symbol is
  * documented, not that it shows how to use it; this fills that gap. Functions, classes and
  * constants are required to have one; `--all` also lists interfaces and type aliases.
  * Exits with 1 when a required symbol lacks an example.
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const ENTRIES = ['lib/index.ts', 'lib/testing/index.ts'];
+const ENTRIES = ['lib/index.ts', 'lib/protocols/index.ts', 'lib/testing/index.ts'];
 
 /** A public symbol without an `@example`. */
 export interface MissingExample {

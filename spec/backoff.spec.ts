@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { backoffDelay, isJitter, JITTERS, type BackoffOptions, type Jitter } from '../lib/backoff.js';
+import fc from 'fast-check';
+import { backoffDelay, isJitter, JITTERS, MAX_TIMER_MS, type BackoffOptions, type Jitter } from '../lib/backoff.js';
 
 const base = { initialDelay: 1000, multiplier: 2, maxDelay: 30_000 } as const;
 
@@ -124,6 +125,44 @@ describe('backoffDelay', () => {
       for (const jitter of JITTERS) {
         expect(backoffDelay(5000, { ...options(jitter, 0.5), initialDelay: 0 }), jitter).to.equal(0);
       }
+    });
+  });
+
+  describe('the timer limit (2^31 - 1 ms)', () => {
+    it('is 2147483647', () => {
+      expect(MAX_TIMER_MS).to.equal(2 ** 31 - 1);
+    });
+
+    for (const jitter of JITTERS) {
+      it(`never exceeds it with jitter '${jitter}', even with maxDelay Infinity, NaN or above it`, () => {
+        for (const maxDelay of [Infinity, Number.NaN, 2 * MAX_TIMER_MS, MAX_TIMER_MS + 0.4]) {
+          for (const attempt of [1, 40, 10_000]) {
+            const delay = backoffDelay(attempt, options(jitter, 1, { initialDelay: 3e9, maxDelay, previousDelay: Infinity }));
+            expect(delay, `maxDelay ${maxDelay}, attempt ${attempt}`).to.equal(MAX_TIMER_MS);
+          }
+        }
+      });
+    }
+
+    it('holds for any options: a whole number of ms in [0, min(maxDelay, 2147483647)]', () => {
+      const anyDelay = fc.oneof(fc.double({ min: 0, max: 1e12, noNaN: true }), fc.constantFrom(0, MAX_TIMER_MS, Infinity));
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...JITTERS),
+          fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+          fc.double({ min: 0, max: 1e9, noNaN: true }),
+          anyDelay,
+          fc.double({ min: 1, max: 1e6, noNaN: true }),
+          fc.double({ min: 0, max: 1, noNaN: true }),
+          fc.option(anyDelay, { nil: undefined }),
+          (jitter, attempt, initialDelay, maxDelay, multiplier, random, previousDelay) => {
+            const delay = backoffDelay(attempt, { initialDelay, maxDelay, multiplier, jitter, random: () => random, previousDelay });
+            expect(Number.isInteger(delay), String(delay)).to.equal(true);
+            expect(delay).to.be.within(0, Math.min(MAX_TIMER_MS, Math.ceil(maxDelay)));
+          },
+        ),
+        { seed: 20_261_124, numRuns: 2000 },
+      );
     });
   });
 

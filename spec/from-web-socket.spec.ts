@@ -93,7 +93,10 @@ describe('fromWebSocket (real ws server on 127.0.0.1)', () => {
     let connecting: SocketEvent | undefined;
     const subscription = fromWebSocket(server.url, { WebSocketCtor: Ctor }).subscribe((event) => (connecting ??= event));
     try {
-      expect(() => (connecting as Extract<SocketEvent, { type: "connecting" }>).connection.sendFrame({ early: true })).to.throw(SocketNotOpenError, /CONNECTING/);
+      expect(() => (connecting as Extract<SocketEvent, { type: 'connecting' }>).connection.sendFrame({ early: true })).to.throw(
+        SocketNotOpenError,
+        /CONNECTING/,
+      );
     } finally {
       subscription.unsubscribe();
     }

@@ -6,6 +6,7 @@ import { guardedObserver } from '../guarded-observer.js';
 import type { FrameEvent, SocketEvent } from '../socket-event.js';
 import { jwtExpiresAt, type TokenSource } from '../token-source.js';
 import type { SocketConnection } from '../socket-connection.js';
+import { MAX_TIMER_MS } from '../timer-limit.js';
 
 /** Configuration of {@link authenticate}. */
 export interface AuthenticateConfig<TToken = string> {
@@ -167,6 +168,3 @@ function exchangeFactory<TToken>(config: AuthenticateConfig<TToken>): (connectio
     ack,
   });
 }
-
-/** The longest delay `setTimeout` honours (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
-const MAX_TIMER_MS = 2_147_483_647;

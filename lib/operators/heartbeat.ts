@@ -1,10 +1,19 @@
-import { asyncScheduler, interval as every, Observable, timer, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import {
+  asyncScheduler,
+  interval as every,
+  Observable,
+  timer,
+  type MonoTypeOperatorFunction,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
 import { HeartbeatTimeoutError } from '../errors.js';
 import { assertMatcher, frameTest, type FrameMatcher } from '../frame-matcher.js';
 import { guardedObserver } from '../guarded-observer.js';
 import { NOT_JSON } from '../inbound-frame.js';
 import type { SocketConnection } from '../socket-connection.js';
 import type { SocketEvent } from '../socket-event.js';
+import { MAX_TIMER_MS } from '../timer-limit.js';
 
 /** Configuration of {@link heartbeat}. */
 export interface HeartbeatConfig {
@@ -154,51 +163,54 @@ export function heartbeat(config: HeartbeatConfig = {}): MonoTypeOperatorFunctio
             subscriber.error(error);
             return;
           }
-          pongDeadline ??= timer(timeout, scheduler).subscribe(() =>
-            die(target, new HeartbeatTimeoutError('pong', timeout, target.phase)),
-          );
+          pongDeadline ??= timer(timeout, scheduler).subscribe(() => die(target, new HeartbeatTimeoutError('pong', timeout, target.phase)));
         });
       };
 
-      const subscription = source.subscribe(guardedObserver(subscriber, {
-        next: (event) => {
-          if (event.type === 'connecting') {
-            stop();
-            connection = event.connection;
-          } else if ((event.type === 'authenticated' || (event.type === 'open' && event.connection.phase === 'ready')) && event.connection === connection) {
-            start(event.connection);
-          } else if (event.type === 'frame' && event.connection === connection && live) {
-            const pongFrame = isPong(event.frame);
-            if (pongFrame || expect === 'any-frame') {
-              pongDeadline?.unsubscribe();
-              pongDeadline = undefined;
-            }
-            watchSilence(event.connection);
-            if (pongFrame) return;
-            if (isServerPing(event.frame)) {
-              if (replyToServerPing && event.connection.isOpen) {
-                const value = event.frame.json;
-                try {
-                  event.connection.sendFrame(replyToServerPing(value === NOT_JSON ? undefined : value));
-                } catch (error) {
-                  stop();
-                  subscriber.error(error);
-                }
+      const subscription = source.subscribe(
+        guardedObserver(subscriber, {
+          next: (event) => {
+            if (event.type === 'connecting') {
+              stop();
+              connection = event.connection;
+            } else if (
+              (event.type === 'authenticated' || (event.type === 'open' && event.connection.phase === 'ready')) &&
+              event.connection === connection
+            ) {
+              start(event.connection);
+            } else if (event.type === 'frame' && event.connection === connection && live) {
+              const pongFrame = isPong(event.frame);
+              if (pongFrame || expect === 'any-frame') {
+                pongDeadline?.unsubscribe();
+                pongDeadline = undefined;
               }
-              return;
+              watchSilence(event.connection);
+              if (pongFrame) return;
+              if (isServerPing(event.frame)) {
+                if (replyToServerPing && event.connection.isOpen) {
+                  const value = event.frame.json;
+                  try {
+                    event.connection.sendFrame(replyToServerPing(value === NOT_JSON ? undefined : value));
+                  } catch (error) {
+                    stop();
+                    subscriber.error(error);
+                  }
+                }
+                return;
+              }
             }
-          }
-          subscriber.next(event);
-        },
-        error: (error: unknown) => {
-          stop();
-          if (!dying) subscriber.error(error);
-        },
-        complete: () => {
-          stop();
-          subscriber.complete();
-        },
-      }));
+            subscriber.next(event);
+          },
+          error: (error: unknown) => {
+            stop();
+            if (!dying) subscriber.error(error);
+          },
+          complete: () => {
+            stop();
+            subscriber.complete();
+          },
+        }),
+      );
 
       return () => {
         subscription.unsubscribe();
@@ -206,6 +218,3 @@ export function heartbeat(config: HeartbeatConfig = {}): MonoTypeOperatorFunctio
       };
     });
 }
-
-/** The longest delay `setTimeout` honours (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
-const MAX_TIMER_MS = 2_147_483_647;

@@ -23,7 +23,9 @@ export interface MessagesConfig {
 /**
  * The typed end of the pipeline: decodes each inbound frame with an io-ts codec and emits the
  * decoded value, typed `t.TypeOf<typeof codec>`. Lifecycle events are dropped. A frame that is not
- * JSON or does not match is reported (not fatal) unless `invalid: 'error'`.
+ * JSON or does not match is reported (not fatal) unless `invalid: 'error'`. So is a frame on which
+ * the codec itself throws (a predicate with a bug, a recursive codec overflowing the stack on a
+ * deeply nested frame): a `DecodeError` of kind 'schema' whose issue names what was thrown.
  *
  * @example
  * const ChatMessage = t.type({ type: t.literal('message'), id: t.number, text: t.string });
@@ -39,7 +41,8 @@ export function messages<C extends t.Mixed>(codec: C, config: MessagesConfig = {
   }
   const { invalid = 'report', onInvalid = warnInvalid } = config;
   if (invalid !== 'report' && invalid !== 'error') throw new TypeError("messages: invalid must be 'report' or 'error'");
-  // Hot path: a valid frame costs one compiled guard and no allocation (see lib/decode.ts).
+  // Hot path: a valid frame costs one compiled guard and no allocation (see lib/decode.ts). Neither
+  // the guard nor decodeSlowly throws, whatever the codec does, so no try/catch is needed here.
   const accepts = fastPathFor(codec);
 
   return (source) =>

@@ -6,6 +6,7 @@ import { guardedObserver } from '../guarded-observer.js';
 import type { SocketConnection } from '../socket-connection.js';
 import type { SocketEvent } from '../socket-event.js';
 import type { TokenSource } from '../token-source.js';
+import { MAX_TIMER_MS } from '../timer-limit.js';
 
 /** Configuration of {@link reauthOnExpiry}. */
 export interface ReauthOnExpiryConfig<TToken = string> {
@@ -129,45 +130,47 @@ export function reauthOnExpiry<TToken = string>(config: ReauthOnExpiryConfig<TTo
         round?.startDeadline();
       };
 
-      const subscription = source.subscribe(guardedObserver(subscriber, {
-        next: (event) => {
-          switch (event.type) {
-            case 'connecting':
-              stopConnectionWork();
-              connection = event.connection;
-              subscriber.next(event);
-              return;
-            case 'authenticated':
-              subscriber.next(event);
-              scheduleRefresh(event.connection);
-              return;
-            case 'frame': {
-              if (event.connection !== connection) break;
-              if (round) {
-                const verdict = round.handle(event.frame);
-                if (verdict === 'ack') {
-                  round = undefined;
-                  event.connection.phase = 'ready';
-                  releaseAppFrames?.();
-                  releaseAppFrames = undefined;
-                  subscriber.next({ type: 'authenticated', connection: event.connection, reauth: true });
-                  scheduleRefresh(event.connection);
+      const subscription = source.subscribe(
+        guardedObserver(subscriber, {
+          next: (event) => {
+            switch (event.type) {
+              case 'connecting':
+                stopConnectionWork();
+                connection = event.connection;
+                subscriber.next(event);
+                return;
+              case 'authenticated':
+                subscriber.next(event);
+                scheduleRefresh(event.connection);
+                return;
+              case 'frame': {
+                if (event.connection !== connection) break;
+                if (round) {
+                  const verdict = round.handle(event.frame);
+                  if (verdict === 'ack') {
+                    round = undefined;
+                    event.connection.phase = 'ready';
+                    releaseAppFrames?.();
+                    releaseAppFrames = undefined;
+                    subscriber.next({ type: 'authenticated', connection: event.connection, reauth: true });
+                    scheduleRefresh(event.connection);
+                    return;
+                  }
+                  if (verdict === 'reject') return;
+                }
+                if (isExpiryNotice(event.frame)) {
+                  startReauth(event.connection, 'expired');
                   return;
                 }
-                if (verdict === 'reject') return;
+                break;
               }
-              if (isExpiryNotice(event.frame)) {
-                startReauth(event.connection, 'expired');
-                return;
-              }
-              break;
             }
-          }
-          subscriber.next(event);
-        },
-        error: (error: unknown) => subscriber.error(round ? round.explainClose(error) : error),
-        complete: () => subscriber.complete(),
-      }));
+            subscriber.next(event);
+          },
+          error: (error: unknown) => subscriber.error(round ? round.explainClose(error) : error),
+          complete: () => subscriber.complete(),
+        }),
+      );
 
       return () => {
         subscription.unsubscribe();
@@ -175,6 +178,3 @@ export function reauthOnExpiry<TToken = string>(config: ReauthOnExpiryConfig<TTo
       };
     });
 }
-
-/** The longest delay `setTimeout` honours (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
-const MAX_TIMER_MS = 2_147_483_647;

@@ -1,5 +1,5 @@
 import { asyncScheduler, Observable, timer, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
-import { backoffDelay, isJitter, JITTERS, type Jitter } from '../backoff.js';
+import { backoffDelay, isJitter, JITTERS, MAX_TIMER_MS, type Jitter } from '../backoff.js';
 import { shouldRetry as defaultShouldRetry, type ShouldRetry } from '../close-codes.js';
 import { RetryExhaustedError } from '../errors.js';
 import type { SocketEvent } from '../socket-event.js';
@@ -8,7 +8,7 @@ import type { SocketEvent } from '../socket-event.js';
 export interface RetryInfo {
   /** 1 for the first reconnect of an outage, counting up until the session has been ready for `resetAfter`. */
   readonly attempt: number;
-  /** Milliseconds until the new subscription. */
+  /** Milliseconds until the new subscription; never more than `maxDelay`. */
   readonly delay: number;
   /** The error that ended the previous connection. */
   readonly cause: unknown;
@@ -17,7 +17,8 @@ export interface RetryInfo {
 /** Configuration of {@link retryWithBackoff}. All times in milliseconds. */
 export interface RetryWithBackoffConfig {
   /**
-   * Delay before the first reconnect (before jitter).
+   * Delay before the first reconnect (before jitter). At most 2147483647 (2^31 - 1, the longest
+   * timer a runtime keeps).
    * @default 1000
    */
   initialDelay?: number;
@@ -27,7 +28,8 @@ export interface RetryWithBackoffConfig {
    */
   multiplier?: number;
   /**
-   * No delay is ever longer. Must be finite and at least `initialDelay`.
+   * No delay is ever longer. At least `initialDelay` and at most 2147483647 (2^31 - 1: browsers
+   * and Node run a longer timer at once, which would make the backoff a reconnect loop).
    * @default 30000
    */
   maxDelay?: number;
@@ -58,7 +60,8 @@ export interface RetryWithBackoffConfig {
    * Once the session has been ready (an `authenticated` event, or an `open` event whose connection
    * is in phase 'ready' when no `authenticate` is in the pipe) for this long, the outage is over:
    * the attempt counter, the `maxElapsed` clock and the decorrelated jitter start afresh. A failure
-   * sooner keeps counting. `Infinity` never resets.
+   * sooner keeps counting. At most 2147483647 (a longer timer would fire at once), or `Infinity`:
+   * never reset.
    * @default 5000
    */
   resetAfter?: number;
@@ -213,20 +216,27 @@ function isReady(event: SocketEvent): boolean {
   return event.type === 'authenticated' || (event.type === 'open' && event.connection.phase === 'ready');
 }
 
-function validate(options: Required<Omit<RetryWithBackoffConfig, 'scheduler' | 'onRetry'>> & Pick<RetryWithBackoffConfig, 'onRetry'>): void {
+function validate(
+  options: Required<Omit<RetryWithBackoffConfig, 'scheduler' | 'onRetry'>> & Pick<RetryWithBackoffConfig, 'onRetry'>,
+): void {
   const { initialDelay, multiplier, maxDelay, jitter, random, maxAttempts, maxElapsed, resetAfter, shouldRetry, onRetry } = options;
   const fail = (message: string) => {
     throw new TypeError(`retryWithBackoff: ${message}`);
   };
-  if (!(initialDelay >= 0 && Number.isFinite(initialDelay))) fail(`initialDelay must be a finite number >= 0, got ${initialDelay}`);
-  if (!(maxDelay >= 0 && Number.isFinite(maxDelay))) fail(`maxDelay must be a finite number >= 0, got ${maxDelay}`);
+  // Timers: a delay above MAX_TIMER_MS fires at once in browsers and Node, so it is refused, not clamped.
+  if (!(initialDelay >= 0 && initialDelay <= MAX_TIMER_MS)) {
+    fail(`initialDelay must be a number of ms from 0 to ${MAX_TIMER_MS}, got ${initialDelay}`);
+  }
+  if (!(maxDelay >= 0 && maxDelay <= MAX_TIMER_MS)) fail(`maxDelay must be a number of ms from 0 to ${MAX_TIMER_MS}, got ${maxDelay}`);
   if (maxDelay < initialDelay) fail(`maxDelay (${maxDelay}) must be >= initialDelay (${initialDelay})`);
   if (!(multiplier >= 1 && Number.isFinite(multiplier))) fail(`multiplier must be a finite number >= 1, got ${multiplier}`);
   if (!isJitter(jitter)) fail(`jitter must be one of ${JITTERS.map((name) => `'${name}'`).join(', ')}, got ${String(jitter)}`);
   if (typeof random !== 'function') fail('random must be a function returning a number in [0, 1)');
   if (!(maxAttempts >= 0)) fail(`maxAttempts must be a number >= 0 (or Infinity), got ${maxAttempts}`);
   if (!(maxElapsed >= 0)) fail(`maxElapsed must be a number >= 0 (or Infinity), got ${maxElapsed}`);
-  if (!(resetAfter >= 0)) fail(`resetAfter must be a number >= 0 (or Infinity), got ${resetAfter}`);
+  if (!((resetAfter >= 0 && resetAfter <= MAX_TIMER_MS) || resetAfter === Infinity)) {
+    fail(`resetAfter must be a number of ms from 0 to ${MAX_TIMER_MS}, or Infinity (never reset), got ${resetAfter}`);
+  }
   if (typeof shouldRetry !== 'function') fail('shouldRetry must be a function');
   if (onRetry !== undefined && typeof onRetry !== 'function') fail('onRetry must be a function');
 }

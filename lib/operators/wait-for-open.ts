@@ -1,6 +1,7 @@
 import { asyncScheduler, Observable, timer, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import { ConnectTimeoutError } from '../errors.js';
 import type { SocketEvent } from '../socket-event.js';
+import { MAX_TIMER_MS } from '../timer-limit.js';
 
 /** Configuration of {@link waitForOpen}. */
 export interface WaitForOpenConfig {
@@ -68,6 +69,3 @@ export function waitForOpen(config: number | WaitForOpenConfig = {}): MonoTypeOp
       };
     });
 }
-
-/** The longest delay `setTimeout` honours (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
-const MAX_TIMER_MS = 2_147_483_647;

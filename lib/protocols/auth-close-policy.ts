@@ -3,10 +3,21 @@ import { AuthClosedError } from '../errors.js';
 import type { FrameMatcher } from '../frame-matcher.js';
 import type { RetryWithBackoffConfig } from '../operators/retry-with-backoff.js';
 
-/** The reconnect options a preset passes through to the session (its own `shouldRetry` aside). */
+/**
+ * The reconnect options a preset passes through to the session (its own `shouldRetry` aside).
+ *
+ * @example
+ * graphqlWs({ retry: { initialDelay: 500, maxDelay: 30_000, maxAttempts: 20 } });
+ */
 export type PresetRetryConfig = Omit<RetryWithBackoffConfig, 'scheduler' | 'shouldRetry'>;
 
-/** A close-code policy that gives up after a few silent auth closes in a row. */
+/**
+ * A close-code policy that gives up after a few silent auth closes in a row; see {@link authClosePolicy}.
+ *
+ * @example
+ * const policy: AuthClosePolicy = authClosePolicy(CLOSE_CODES, 1);
+ * const retry = { shouldRetry: policy.shouldRetry };
+ */
 export interface AuthClosePolicy {
   /** The session's `retry.shouldRetry`. */
   readonly shouldRetry: ShouldRetry;
@@ -21,6 +32,17 @@ export interface AuthClosePolicy {
  * `AuthClosedError` and its diagnosis, instead of reconnecting forever. An ack resets the count.
  * Any other failure follows `table` as `retryPolicy` does. The count lives in the returned
  * object: build one policy per session.
+ *
+ * @example
+ * // A hand-written config that gives up after 2 silent auth closes in a row.
+ * const policy = authClosePolicy(CLOSE_CODES, 2);
+ * const session = connect({
+ *   url,
+ *   inbound: Quote,
+ *   token: getToken,
+ *   auth: { message: (token) => ({ type: 'auth', token }), ack: policy.countAcks(AuthOk) },
+ *   retry: { shouldRetry: policy.shouldRetry },
+ * });
  */
 export function authClosePolicy(table: Readonly<Record<number, CloseCodeVerdict>>, authCloseRetries: number): AuthClosePolicy {
   if (!(Number.isInteger(authCloseRetries) && authCloseRetries >= 0) && authCloseRetries !== Infinity) {

@@ -5,7 +5,12 @@ import { SocketPipelineError } from '../errors.js';
  * readonly payload, and never a token (Genesys session tokens included) in a message.
  */
 
-/** One GraphQL error as the server formats it (`GraphQLFormattedError`). */
+/**
+ * One GraphQL error as the server formats it (`GraphQLFormattedError`).
+ *
+ * @example
+ * const error: GraphqlFormattedError = { message: 'Not authorised', path: ['messages'], extensions: { code: 'FORBIDDEN' } };
+ */
 export interface GraphqlFormattedError {
   readonly message: string;
   readonly locations?: ReadonlyArray<{ readonly line: number; readonly column: number }>;
@@ -16,6 +21,14 @@ export interface GraphqlFormattedError {
 /**
  * The server answered a GraphQL operation with an `error` message (validation failed, unknown
  * field, a resolver threw before the first result): the operation is over, the socket is fine.
+ *
+ * @example
+ * graphqlSubscribe(session, { query: 'subscription { nope }' }).subscribe({
+ *   error: (error) => {
+ *     if (error instanceof GraphqlOperationError) console.log(error.errors[0]?.message);
+ *     // Cannot query field "nope" on type "Subscription".
+ *   },
+ * });
  */
 export class GraphqlOperationError extends SocketPipelineError {
   override readonly name = 'GraphqlOperationError';
@@ -36,6 +49,11 @@ export class GraphqlOperationError extends SocketPipelineError {
 /**
  * Genesys Web Messaging sent `SessionExpiredEvent`: the guest session is over and its token is
  * dead. A reconnect with the same token would be refused (4006), so the session ends.
+ *
+ * @example
+ * session.state$.subscribe((state) => {
+ *   if (state.type === 'closed' && state.error instanceof GenesysSessionExpiredError) startNewChat(crypto.randomUUID());
+ * });
  */
 export class GenesysSessionExpiredError extends SocketPipelineError {
   override readonly name = 'GenesysSessionExpiredError';
@@ -48,6 +66,11 @@ export class GenesysSessionExpiredError extends SocketPipelineError {
 /**
  * Genesys Web Messaging sent `ConnectionClosedEvent`: the server ended this guest session for
  * good (session limit reached, conversation cleared, user signed in elsewhere). Never retried.
+ *
+ * @example
+ * session.state$.subscribe((state) => {
+ *   if (state.type === 'closed' && state.error instanceof GenesysConnectionClosedError) showEnded(state.error.reason);
+ * });
  */
 export class GenesysConnectionClosedError extends SocketPipelineError {
   override readonly name = 'GenesysConnectionClosedError';

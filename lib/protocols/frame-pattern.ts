@@ -5,12 +5,21 @@ import type { FrameMatcher } from '../frame-matcher.js';
  * with an equal value (nested objects are matched the same way, field by field; arrays and
  * primitives must be equal). Extra fields of the frame are ignored.
  * `{ action: 'auth', status: 'success' }` matches `{"action":"auth","status":"success","user":"x"}`.
+ *
+ * @example
+ * const ack: FramePattern = { action: 'auth', status: 'success' };
+ * genericJson({ token: getToken, authFrame: { action: 'auth' }, ack });
  */
 export type FramePattern = { readonly [field: string]: unknown };
 
 /**
  * What a preset option accepts to recognise a frame: a {@link FramePattern} (plain configuration,
  * fine for a CLI), an io-ts codec, or a predicate over the parsed frame.
+ *
+ * @example
+ * genericJson({ token: getToken, ack: { type: 'auth_ok' } }); // a pattern
+ * genericJson({ token: getToken, ack: t.type({ type: t.literal('auth_ok'), sessionId: t.string }) }); // a codec
+ * genericJson({ token: getToken, ack: (frame) => (frame as { ok?: unknown }).ok === true }); // a predicate
  */
 export type FrameSpec = FramePattern | FrameMatcher;
 
@@ -32,7 +41,8 @@ export function matchesPattern(pattern: FramePattern): (value: unknown) => boole
  * predicates pass through, patterns become predicates.
  *
  * @example
- * connect({ ..., auth: { ..., ack: toFrameMatcher({ type: 'auth_ok' }) } });
+ * const ack = toFrameMatcher({ type: 'auth_ok' }); // a pattern from a config file, say
+ * connect({ url, inbound: Quote, token: getToken, auth: { message: (token) => ({ type: 'auth', token }), ack } });
  * @see matchesPattern
  */
 export function toFrameMatcher(spec: FrameSpec, option = 'frame spec'): FrameMatcher {

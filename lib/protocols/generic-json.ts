@@ -6,7 +6,13 @@ import type { TokenSource } from '../token-source.js';
 import { authClosePolicy, type PresetRetryConfig } from './auth-close-policy.js';
 import { toFrameMatcher, type FramePattern, type FrameSpec } from './frame-pattern.js';
 
-/** Options of {@link genericJson}: a JSON protocol with an auth frame, an ack and optional ping/pong. */
+/**
+ * Options of {@link genericJson}: a JSON protocol with an auth frame, an ack and optional ping/pong.
+ *
+ * @example
+ * const options: GenericJsonOptions = { token: () => auth.getToken(), ack: { type: 'auth_ok' }, pingInterval: 15_000 };
+ * connect({ url, inbound: Quote, ...genericJson(options) });
+ */
 export interface GenericJsonOptions<TToken = string> {
   /** The token, or a provider called afresh on every (re)connect and re-auth. */
   token: TokenSource<TToken>;
@@ -96,11 +102,21 @@ export interface GenericJsonOptions<TToken = string> {
   retry?: PresetRetryConfig;
 }
 
-/** What {@link genericJson} returns: spread it into `connect()`'s config. */
+/**
+ * What {@link genericJson} returns: spread it into `connect()`'s config.
+ *
+ * @example
+ * const preset: GenericJsonPreset = genericJson({ token: getToken });
+ * connect({ url, inbound: Quote, ...preset, heartbeat: false }); // override a field after the spread
+ */
 export interface GenericJsonPreset<TToken = string> {
+  /** The `token` option, passed through. */
   readonly token: TokenSource<TToken>;
+  /** The auth frame, its ack, refusal and expiry notice, built from the patterns. */
   readonly auth: SessionAuthConfig<TToken, unknown>;
+  /** Ping/pong from the patterns, or `false` when `ping` is `false`. */
   readonly heartbeat: Omit<HeartbeatConfig, 'scheduler'> | false;
+  /** Reconnect policy: the `closeCodes` verdicts, `authCloseRetries`, and the `retry` option's backoff. */
   readonly retry: Omit<RetryWithBackoffConfig, 'scheduler'>;
 }
 

@@ -6,26 +6,53 @@ import type { RetryWithBackoffConfig } from '../operators/retry-with-backoff.js'
 import type { PresetRetryConfig } from './auth-close-policy.js';
 import { matchesPattern } from './frame-pattern.js';
 
-/** A notification: the topic it was subscribed under and its body. */
+/**
+ * A notification: the topic it was subscribed under and its body.
+ *
+ * @example
+ * session.messages$.subscribe((event: GenesysNotification) => console.log(event.topicName, event.eventBody));
+ * // v2.users.4f1c.presence { presenceDefinition: { systemPresence: 'Available' } }
+ */
 export const GenesysNotification = t.intersection([
   t.type({ topicName: t.string, eventBody: t.unknown }),
   t.partial({ version: t.string, metadata: t.record(t.string, t.unknown) }),
 ]);
 export type GenesysNotification = t.TypeOf<typeof GenesysNotification>;
 
-/** The server's heartbeat, every 30 s. */
+/**
+ * The server's heartbeat, every 30 s.
+ *
+ * @example
+ * isGenesysHeartbeat({ topicName: 'channel.metadata', eventBody: { message: 'WebSocket Heartbeat' } }); // true
+ */
 export const isGenesysHeartbeat: (value: unknown) => boolean = matchesPattern({
   topicName: 'channel.metadata',
   eventBody: { message: 'WebSocket Heartbeat' },
 });
 
-/** The answer to `{"message":"ping"}`. */
+/**
+ * The answer to `{"message":"ping"}`.
+ *
+ * @example
+ * isGenesysPong({ topicName: 'channel.metadata', eventBody: { message: 'pong' } }); // true
+ */
 export const isGenesysPong: (value: unknown) => boolean = matchesPattern({ topicName: 'channel.metadata', eventBody: { message: 'pong' } });
 
-/** The notice sent about a minute before a planned close. */
+/**
+ * The notice sent about a minute before a planned close.
+ *
+ * @example
+ * isGenesysSocketClosing({ topicName: 'v2.system.socket_closing', eventBody: {} }); // true
+ */
 export const isGenesysSocketClosing: (value: unknown) => boolean = matchesPattern({ topicName: 'v2.system.socket_closing' });
 
-/** Options of {@link genesysNotifications}. */
+/**
+ * Options of {@link genesysNotifications}.
+ *
+ * @example
+ * const options: GenesysNotificationsOptions = { channelUrl: channel.connectUri, pingInterval: 60_000 };
+ * connect({ WebSocketCtor: WebSocket, ...genesysNotifications(options) });
+ */
 export interface GenesysNotificationsOptions {
   /**
    * The channel's `connectUri` from `POST /api/v2/notifications/channels`. It is the credential
@@ -64,12 +91,23 @@ export interface GenesysNotificationsOptions {
   retry?: PresetRetryConfig;
 }
 
-/** What {@link genesysNotifications} returns: spread it into `connect()`'s config. */
+/**
+ * What {@link genesysNotifications} returns: spread it into `connect()`'s config.
+ *
+ * @example
+ * const preset: GenesysNotificationsPreset = genesysNotifications({ channelUrl: channel.connectUri });
+ * const session = connect({ WebSocketCtor: WebSocket, ...preset });
+ */
 export interface GenesysNotificationsPreset {
+  /** Returns the channel URL; a function so the session never keeps the credential-bearing URL. */
   readonly url: () => string;
+  /** Codec of a notification event (`topicName` and `eventBody`). */
   readonly inbound: typeof GenesysNotification;
+  /** Liveness from the server's heartbeat (`maxSilence`), plus client pings when `pingInterval` > 0. */
   readonly heartbeat: Omit<HeartbeatConfig, 'scheduler'>;
+  /** Recognises `v2.system.socket_closing`: the session reconnects before the server closes. */
   readonly drain: FrameMatcher;
+  /** Reconnect policy: the `closeCodes` verdicts and the `retry` option's backoff. */
   readonly retry: Omit<RetryWithBackoffConfig, 'scheduler'>;
 }
 
@@ -123,6 +161,6 @@ function assertChannelUrl(channelUrl: unknown): asserts channelUrl is string {
     protocol = undefined;
   }
   if (protocol !== 'wss:' && protocol !== 'ws:') {
-    throw new TypeError('genesysNotifications: channelUrl must be the channel\'s connectUri (a wss:// URL); the value given is not one');
+    throw new TypeError("genesysNotifications: channelUrl must be the channel's connectUri (a wss:// URL); the value given is not one");
   }
 }

@@ -5,15 +5,28 @@ import type { RetryWithBackoffConfig } from '../operators/retry-with-backoff.js'
 import type { SendAckConfig, SessionAuthConfig } from '../session/connect.js';
 import type { RateLimit } from '../session/rate-limit.js';
 import { authClosePolicy, type PresetRetryConfig } from './auth-close-policy.js';
+import { SendRejectedError } from '../session/send-rejected-error.js';
 import { GenesysConnectionClosedError, GenesysSessionExpiredError } from './errors.js';
 import type { FramePattern } from './frame-pattern.js';
 
 // ---- frames -----------------------------------------------------------------------------------
 
-/** `customMessageId` of the keepalive echo, so its answer is told apart from a real message. */
+/**
+ * `customMessageId` of the keepalive echo, so its answer is told apart from a real message.
+ *
+ * @example
+ * const isKeepalive = (frame: GenesysStructuredMessage) => frame.body.metadata?.customMessageId === GENESYS_HEALTH_CHECK_ID;
+ */
 export const GENESYS_HEALTH_CHECK_ID = 'rxjs-socket-pipeline-health-check';
 
-/** A text or structured message: the guest's own (echoed, `direction: 'Inbound'`) or the agent's (`'Outbound'`). */
+/**
+ * A text or structured message: the guest's own (echoed, `direction: 'Inbound'`) or the agent's (`'Outbound'`).
+ *
+ * @example
+ * session.messages$.subscribe((frame) => {
+ *   if (GenesysStructuredMessage.is(frame) && frame.body.direction === 'Outbound') showAgentText(frame.body.text);
+ * });
+ */
 export const GenesysStructuredMessage = t.type({
   type: t.string,
   class: t.literal('StructuredMessage'),
@@ -32,7 +45,15 @@ export const GenesysStructuredMessage = t.type({
 });
 export type GenesysStructuredMessage = t.TypeOf<typeof GenesysStructuredMessage>;
 
-/** An error answer: `class: 'string'`, a code (400, 401, 403, 4006, 4007, 4011...) and a text body. */
+/**
+ * An error answer: `class: 'string'`, a code (400, 401, 403, 4006, 4007, 4011...) and a text body.
+ *
+ * @example
+ * session.messages$.subscribe((frame) => {
+ *   if (GenesysErrorResponse.is(frame)) console.warn(frame.code, frame.body);
+ *   // 4011 Message exceeds maximum length
+ * });
+ */
 export const GenesysErrorResponse = t.type({
   type: t.literal('response'),
   class: t.literal('string'),
@@ -41,21 +62,46 @@ export const GenesysErrorResponse = t.type({
 });
 export type GenesysErrorResponse = t.TypeOf<typeof GenesysErrorResponse>;
 
-/** Any other frame of the protocol (`SessionResponse`, typing and presence events...). */
+/**
+ * Any other frame of the protocol (`SessionResponse`, typing and presence events...).
+ *
+ * @example
+ * session.messages$.subscribe((frame) => {
+ *   if (!GenesysStructuredMessage.is(frame) && GenesysEvent.is(frame)) console.log(frame.class);
+ *   // TypingEvent
+ * });
+ */
 export const GenesysEvent = t.intersection([t.type({ type: t.string, class: t.string, code: t.number }), t.partial({ body: t.unknown })]);
 export type GenesysEvent = t.TypeOf<typeof GenesysEvent>;
 
-/** Every frame that reaches `messages$` (the ack, pongs, 429s and final events are consumed). */
+/**
+ * Every frame that reaches `messages$` (the ack, pongs, 429s and final events are consumed).
+ *
+ * @example
+ * const frame: GenesysInbound = await firstValueFrom(session.messages$);
+ */
 export const GenesysInbound = t.union([GenesysStructuredMessage, GenesysErrorResponse, GenesysEvent]);
 export type GenesysInbound = t.TypeOf<typeof GenesysInbound>;
 
-/** What the app sends: a text, and optionally its own `customMessageId` (one is generated otherwise). */
+/**
+ * What the app sends: a text, and optionally its own `customMessageId` (one is generated otherwise).
+ *
+ * @example
+ * await session.send({ text: 'Hello' });
+ * await session.send({ text: 'My order number is 1234', id: 'order-question-1' }); // your own id
+ */
 export interface GenesysText {
   readonly text: string;
   readonly id?: string;
 }
 
-/** The wire form of a {@link GenesysText}. */
+/**
+ * The wire form of a {@link GenesysText}, built by the preset's `outbound` codec.
+ *
+ * @example
+ * const frame: GenesysOnMessage = preset.outbound.encode({ text: 'Hello', id: 'm-1' });
+ * // { action: 'onMessage', token: '<session token>', message: { type: 'Text', text: 'Hello', metadata: { customMessageId: 'm-1' } } }
+ */
 export interface GenesysOnMessage {
   readonly action: 'onMessage';
   readonly token: string;
@@ -64,7 +110,13 @@ export interface GenesysOnMessage {
 
 // ---- preset -----------------------------------------------------------------------------------
 
-/** Options of {@link genesysWebMessaging}. */
+/**
+ * Options of {@link genesysWebMessaging}.
+ *
+ * @example
+ * const options: GenesysWebMessagingOptions = { region: 'mypurecloud.ie', deploymentId, token: storedOrNewUuid(), rateLimit: false };
+ * connect({ WebSocketCtor: WebSocket, ...genesysWebMessaging(options) });
+ */
 export interface GenesysWebMessagingOptions {
   /**
    * The Genesys Cloud region's domain, e.g. 'mypurecloud.com', 'mypurecloud.ie', 'usw2.pure.cloud'.
@@ -125,17 +177,40 @@ export interface GenesysWebMessagingOptions {
   retry?: PresetRetryConfig;
 }
 
-/** What {@link genesysWebMessaging} returns: spread it into `connect()`'s config. */
+/**
+ * What {@link genesysWebMessaging} returns: spread it into `connect()`'s config.
+ *
+ * @example
+ * const preset: GenesysWebMessagingPreset = genesysWebMessaging({ region: 'mypurecloud.com', deploymentId, token });
+ * const session = connect({ WebSocketCtor: WebSocket, ...preset, maxQueued: 50 });
+ */
 export interface GenesysWebMessagingPreset {
+  /** The Web Messaging endpoint for the region and deployment (or the `url` option as given). */
   readonly url: string;
+  /** Codec of every inbound frame the guest can receive (messages, events, errors). */
   readonly inbound: typeof GenesysInbound;
+  /** Turns `{ text }` into an `onMessage` frame carrying the session token and a `customMessageId`. */
   readonly outbound: t.Type<GenesysText, GenesysOnMessage, unknown>;
+  /** The session token (a uuid); the same one on every reconnect, so the conversation continues. */
   readonly token: string;
+  /** `configureSession` out, `SessionResponse` 200 as the ack, a `class: 'string'` error as the refusal. */
   readonly auth: SessionAuthConfig<string, unknown>;
+  /** The keepalive `echo` (at most one every 30 s), or `false` when `pingInterval` is 0. */
   readonly heartbeat: Omit<HeartbeatConfig, 'scheduler'> | false;
+  /** Reconnect policy: the `closeCodes` verdicts (an auth close is retried once) and the `retry` option's backoff. */
   readonly retry: Omit<RetryWithBackoffConfig, 'scheduler'>;
+  /** The outbound pace Genesys allows (2 messages per second), or `undefined` when turned off. */
   readonly rateLimit: RateLimit | undefined;
+  /**
+   * Reads a `TooManyRequestsErrorMessage` as the wait in ms. It also throws the typed error that
+   * ends the session on `SessionExpiredEvent` and `ConnectionClosedEvent`.
+   */
   readonly retryAfter: (frame: unknown) => number | undefined;
+  /**
+   * Acks by echo: a sent message is acknowledged when its `customMessageId` comes back. A 4011
+   * (message too long) refuses the oldest unacknowledged message for good: its receipt rejects
+   * with `SendRejectedError` and it is never re-sent.
+   */
   readonly sendAck: SendAckConfig<GenesysText>;
 }
 
@@ -151,6 +226,9 @@ const ERROR_HINTS: Readonly<Record<number, string>> = {
   4007: 'session not found: start a new session with a new session token (uuid)',
   4011: 'message too long',
 };
+
+/** Error codes that answer one `onMessage`, not the session: sending it again would fail again. */
+const MESSAGE_REFUSALS: ReadonlySet<number> = new Set([4011]);
 
 /**
  * Preset for Genesys Cloud Web Messaging guest sessions: `configureSession` as the auth frame
@@ -191,8 +269,10 @@ export function genesysWebMessaging(options: GenesysWebMessagingOptions): Genesy
     throw new TypeError(`genesysWebMessaging: ${message}`);
   };
   if (typeof deploymentId !== 'string' || deploymentId === '') fail('deploymentId is required');
-  if (typeof token !== 'string' || !UUID.test(token)) fail('token must be a session uuid (generate one with crypto.randomUUID() and keep it)');
-  if (url === undefined && (typeof region !== 'string' || region === '')) fail("region is required (e.g. 'mypurecloud.com') unless url is given");
+  if (typeof token !== 'string' || !UUID.test(token))
+    fail('token must be a session uuid (generate one with crypto.randomUUID() and keep it)');
+  if (url === undefined && (typeof region !== 'string' || region === ''))
+    fail("region is required (e.g. 'mypurecloud.com') unless url is given");
   if (!(pingInterval >= 0)) fail(`pingInterval must be a number >= 0, got ${String(pingInterval)}`);
   if (pingInterval > 0 && pingInterval < MIN_PING_INTERVAL && !allowFastPing) {
     fail(`pingInterval must be at least ${MIN_PING_INTERVAL} ms (Genesys allows one echo per 30 s), got ${pingInterval}`);
@@ -217,7 +297,11 @@ export function genesysWebMessaging(options: GenesysWebMessagingOptions): Genesy
       'GenesysText',
       isGenesysText,
       (input, context) => (isGenesysText(input) ? t.success(input) : t.failure(input, context)),
-      (message) => ({ action: 'onMessage', token, message: { type: 'Text', text: message.text, metadata: { customMessageId: idOf(message) } } }),
+      (message) => ({
+        action: 'onMessage',
+        token,
+        message: { type: 'Text', text: message.text, metadata: { customMessageId: idOf(message) } },
+      }),
     ),
     token,
     auth: {
@@ -236,7 +320,11 @@ export function genesysWebMessaging(options: GenesysWebMessagingOptions): Genesy
         ? {
             interval: pingInterval,
             timeout: pongTimeout,
-            ping: () => ({ action: 'echo', token, message: { type: 'Text', text: 'ping', metadata: { customMessageId: GENESYS_HEALTH_CHECK_ID } } }),
+            ping: () => ({
+              action: 'echo',
+              token,
+              message: { type: 'Text', text: 'ping', metadata: { customMessageId: GENESYS_HEALTH_CHECK_ID } },
+            }),
             pong: (frame) => GenesysStructuredMessage.is(frame) && frame.body.metadata?.customMessageId === GENESYS_HEALTH_CHECK_ID,
             // Any answer proves the socket alive (a 429 may answer an echo instead of its pong).
             expect: 'any-frame',
@@ -259,6 +347,16 @@ export function genesysWebMessaging(options: GenesysWebMessagingOptions): Genesy
         const id = frame.body.metadata?.customMessageId;
         return typeof id === 'string' && id !== GENESYS_HEALTH_CHECK_ID ? id : undefined;
       },
+      // The error names no message: it answers the oldest one awaiting its echo (answers come in order).
+      failed: (frame) =>
+        GenesysErrorResponse.is(frame) && MESSAGE_REFUSALS.has(frame.code)
+          ? {
+              error: new SendRejectedError(
+                `${ERROR_HINTS[frame.code] ?? 'refused'} (server said: ${frame.body.slice(0, 120)})`,
+                frame.code,
+              ),
+            }
+          : undefined,
     },
   };
 }
@@ -266,7 +364,10 @@ export function genesysWebMessaging(options: GenesysWebMessagingOptions): Genesy
 function isGenesysText(value: unknown): value is GenesysText {
   const message = value as Partial<GenesysText> | null;
   return (
-    typeof message === 'object' && message !== null && typeof message.text === 'string' && (message.id === undefined || typeof message.id === 'string')
+    typeof message === 'object' &&
+    message !== null &&
+    typeof message.text === 'string' &&
+    (message.id === undefined || typeof message.id === 'string')
   );
 }
 

@@ -11,14 +11,24 @@ import { authClosePolicy, type PresetRetryConfig } from './auth-close-policy.js'
 import { GraphqlOperationError, type GraphqlFormattedError } from './errors.js';
 import { matchesPattern } from './frame-pattern.js';
 
-/** The subprotocol of GraphQL over WebSocket (the `graphql-ws` package), offered in the handshake. */
+/**
+ * The subprotocol of GraphQL over WebSocket (the `graphql-ws` package), offered in the handshake.
+ *
+ * @example
+ * fromWebSocket('wss://api.example.com/graphql', { protocols: GRAPHQL_TRANSPORT_WS_PROTOCOL });
+ */
 export const GRAPHQL_TRANSPORT_WS_PROTOCOL = 'graphql-transport-ws';
 
 // ---- messages ---------------------------------------------------------------------------------
 
 const JsonObject = t.record(t.string, t.unknown);
 
-/** A GraphQL error as servers format it. */
+/**
+ * A GraphQL error as servers format it.
+ *
+ * @example
+ * GraphqlFormattedErrorCodec.is({ message: 'Unknown field', locations: [{ line: 1, column: 3 }] }); // true
+ */
 export const GraphqlFormattedErrorCodec: t.Type<GraphqlFormattedError, unknown, unknown> = t.intersection([
   t.type({ message: t.string }),
   t.partial({
@@ -28,7 +38,12 @@ export const GraphqlFormattedErrorCodec: t.Type<GraphqlFormattedError, unknown, 
   }),
 ]) as t.Type<GraphqlFormattedError, unknown, unknown>;
 
-/** What a `subscribe` message asks for: the operation, its variables and name. */
+/**
+ * What a `subscribe` message asks for: the operation, its variables and name.
+ *
+ * @example
+ * const request: GraphqlRequest = { query: 'subscription ($room: ID!) { messages(room: $room) { text } }', variables: { room: 'r1' } };
+ */
 export const GraphqlRequest = t.intersection([
   t.type({ query: t.string }),
   t.partial({
@@ -39,15 +54,30 @@ export const GraphqlRequest = t.intersection([
 ]);
 export type GraphqlRequest = t.TypeOf<typeof GraphqlRequest>;
 
-/** Client -> server: start an operation under a unique `id`. */
+/**
+ * Client -> server: start an operation under a unique `id`. {@link graphqlSubscribe} builds it.
+ *
+ * @example
+ * session.send({ id: '1', type: 'subscribe', payload: { query: 'subscription { greetings }' } });
+ */
 export const GraphqlSubscribeMessage = t.type({ id: t.string, type: t.literal('subscribe'), payload: GraphqlRequest });
 export type GraphqlSubscribeMessage = t.TypeOf<typeof GraphqlSubscribeMessage>;
 
-/** Both ways: the operation `id` is over (client: stop it; server: no more results). */
+/**
+ * Both ways: the operation `id` is over (client: stop it; server: no more results).
+ *
+ * @example
+ * session.send({ id: '1', type: 'complete' }); // stop operation 1
+ */
 export const GraphqlCompleteMessage = t.type({ id: t.string, type: t.literal('complete') });
 export type GraphqlCompleteMessage = t.TypeOf<typeof GraphqlCompleteMessage>;
 
-/** One execution result. */
+/**
+ * One execution result.
+ *
+ * @example
+ * GraphqlExecutionResult.is({ data: { greetings: 'Hi' } }); // true
+ */
 export const GraphqlExecutionResult = t.partial({
   data: t.union([JsonObject, t.null]),
   errors: t.readonlyArray(GraphqlFormattedErrorCodec),
@@ -55,11 +85,23 @@ export const GraphqlExecutionResult = t.partial({
 });
 export type GraphqlExecutionResult = t.TypeOf<typeof GraphqlExecutionResult>;
 
-/** Server -> client: one result of operation `id`. */
+/**
+ * Server -> client: one result of operation `id`.
+ *
+ * @example
+ * session.messages$.pipe(filter(GraphqlNextMessage.is)).subscribe((message) => console.log(message.id, message.payload.data));
+ * // 1 { greetings: 'Hi' }
+ */
 export const GraphqlNextMessage = t.type({ id: t.string, type: t.literal('next'), payload: GraphqlExecutionResult });
 export type GraphqlNextMessage = t.TypeOf<typeof GraphqlNextMessage>;
 
-/** Server -> client: operation `id` failed before or instead of results (validation errors...). */
+/**
+ * Server -> client: operation `id` failed before or instead of results (validation errors...).
+ *
+ * @example
+ * session.messages$.pipe(filter(GraphqlErrorMessage.is)).subscribe((message) => console.warn(message.id, message.payload[0]?.message));
+ * // 1 Cannot query field "nope" on type "Subscription".
+ */
 export const GraphqlErrorMessage = t.type({
   id: t.string,
   type: t.literal('error'),
@@ -67,11 +109,24 @@ export const GraphqlErrorMessage = t.type({
 });
 export type GraphqlErrorMessage = t.TypeOf<typeof GraphqlErrorMessage>;
 
-/** Every app-level message a client sends (`connection_init`, `ping`, `pong` are the session's). */
+/**
+ * Every app-level message a client sends (`connection_init`, `ping`, `pong` are the session's).
+ *
+ * @example
+ * GraphqlClientMessage.is({ id: '1', type: 'complete' }); // true
+ * GraphqlClientMessage.is({ type: 'connection_init' }); // false: the session sends that one
+ */
 export const GraphqlClientMessage = t.union([GraphqlSubscribeMessage, GraphqlCompleteMessage]);
 export type GraphqlClientMessage = t.TypeOf<typeof GraphqlClientMessage>;
 
-/** Every app-level message a server sends (`connection_ack`, `ping`, `pong` are consumed by the session). */
+/**
+ * Every app-level message a server sends (`connection_ack`, `ping`, `pong` are consumed by the session).
+ *
+ * @example
+ * session.messages$.subscribe((message) => {
+ *   if (message.type === 'next') console.log(message.id, message.payload.data);
+ * });
+ */
 export const GraphqlServerMessage = t.union([GraphqlNextMessage, GraphqlErrorMessage, GraphqlCompleteMessage]);
 export type GraphqlServerMessage = t.TypeOf<typeof GraphqlServerMessage>;
 
@@ -80,6 +135,10 @@ export type GraphqlServerMessage = t.TypeOf<typeof GraphqlServerMessage>;
 /**
  * Close codes of `graphql-transport-ws`, with the verdict for a reconnect. Follows the graphql-ws
  * client's own list, except 4403 (see below). Codes not listed follow {@link CLOSE_CODES}.
+ *
+ * @example
+ * // Treat 4500 (a server hook threw) as passing, for a server that restarts its hooks.
+ * graphqlWs({ closeCodes: { ...GRAPHQL_WS_CLOSE_CODES, 4500: 'retry' } });
  */
 export const GRAPHQL_WS_CLOSE_CODES: Readonly<Record<number, CloseCodeVerdict>> = {
   ...CLOSE_CODES,
@@ -112,10 +171,21 @@ export const GRAPHQL_WS_CLOSE_CODES: Readonly<Record<number, CloseCodeVerdict>> 
 
 // ---- preset -----------------------------------------------------------------------------------
 
-/** The `connection_init` payload: whatever the server's `onConnect` reads (a token, usually). */
+/**
+ * The `connection_init` payload: whatever the server's `onConnect` reads (a token, usually).
+ *
+ * @example
+ * graphqlWs({ connectionParams: async (): Promise<GraphqlConnectionParams> => ({ authToken: await auth.getToken() }) });
+ */
 export type GraphqlConnectionParams = Readonly<Record<string, unknown>> | null;
 
-/** Options of {@link graphqlWs}. */
+/**
+ * Options of {@link graphqlWs}.
+ *
+ * @example
+ * const options: GraphqlWsOptions = { connectionParams: async () => ({ authToken: await getToken() }), pingInterval: 10_000, authCloseRetries: 2 };
+ * connect({ url: 'wss://api.example.com/graphql', ...graphqlWs(options) });
+ */
 export interface GraphqlWsOptions {
   /**
    * The `connection_init` payload, or a provider called afresh on every (re)connect.
@@ -155,18 +225,36 @@ export interface GraphqlWsOptions {
   retry?: PresetRetryConfig;
 }
 
-/** What {@link graphqlWs} returns: spread it into `connect()`'s config (add `url`). */
+/**
+ * What {@link graphqlWs} returns: spread it into `connect()`'s config (add `url`).
+ *
+ * @example
+ * const preset: GraphqlWsPreset = graphqlWs();
+ * const session = connect({ url: 'wss://api.example.com/graphql', WebSocketCtor: WebSocket, ...preset });
+ */
 export interface GraphqlWsPreset {
+  /** The subprotocol offered in the handshake: `graphql-transport-ws`. */
   readonly protocols: string;
+  /** Codec of the app-level server messages (`next`, `error`, `complete`); acks, pings and pongs are consumed. */
   readonly inbound: typeof GraphqlServerMessage;
+  /** Codec of the client messages the session may send (`subscribe`, `complete`). */
   readonly outbound: typeof GraphqlClientMessage;
+  /** The `connectionParams`, read afresh on every connect. */
   readonly token: TokenSource<GraphqlConnectionParams>;
+  /** `connection_init` out, `connection_ack` back within `ackTimeout`. */
   readonly auth: SessionAuthConfig<GraphqlConnectionParams, unknown>;
+  /** Protocol pings every `pingInterval` (0: none), and a pong for each server ping. */
   readonly heartbeat: Omit<HeartbeatConfig, 'scheduler'>;
+  /** Reconnect policy: the `closeCodes` verdicts, `authCloseRetries`, and the `retry` option's backoff. */
   readonly retry: Omit<RetryWithBackoffConfig, 'scheduler'>;
 }
 
-/** A session speaking graphql-transport-ws, as {@link graphqlSubscribe} needs it. */
+/**
+ * A session speaking graphql-transport-ws, as {@link graphqlSubscribe} needs it.
+ *
+ * @example
+ * const session: GraphqlSession = connect({ url: 'wss://api.example.com/graphql', ...graphqlWs() });
+ */
 export type GraphqlSession = Pick<SocketSession<GraphqlServerMessage, GraphqlClientMessage>, 'messages$' | 'state$' | 'send'>;
 
 /** Longest timer delay; used as a "never" silence deadline (see `graphqlWs`). */
@@ -227,14 +315,32 @@ export function graphqlWs(options: GraphqlWsOptions = {}): GraphqlWsPreset {
 
 // ---- operations -------------------------------------------------------------------------------
 
-/** One result of an operation, `data` typed. */
+/**
+ * One result of an operation, `data` typed.
+ *
+ * @example
+ * graphqlSubscribe<{ greetings: string }>(session, { query: 'subscription { greetings }' }).subscribe((result: GraphqlResult<{ greetings: string }>) => {
+ *   if (result.errors) console.warn(result.errors[0]?.message); // field errors: the operation goes on
+ *   else console.log(result.data?.greetings);
+ * });
+ */
 export interface GraphqlResult<Data> {
+  /** The data of this result; `null` or absent when an error prevented it. */
   readonly data?: Data | null;
+  /** Errors of this result (a resolver failed for some fields); the operation goes on. */
   readonly errors?: readonly GraphqlFormattedError[];
+  /** Whatever the server adds (tracing, cost...). */
   readonly extensions?: Readonly<Record<string, unknown>>;
 }
 
-/** Options of {@link graphqlSubscribe}. */
+/**
+ * Options of {@link graphqlSubscribe}.
+ *
+ * @example
+ * const Count = t.type({ count: t.number });
+ * const options: GraphqlSubscribeOptions<t.TypeOf<typeof Count>> = { id: 'counter', data: Count };
+ * graphqlSubscribe(session, { query: 'subscription { count(to: 3) }' }, options).subscribe((result) => console.log(result.data?.count));
+ */
 export interface GraphqlSubscribeOptions<Data> {
   /**
    * The operation id; unique among the session's running operations.
@@ -291,7 +397,11 @@ export function graphqlSubscribe<Data = Record<string, unknown>>(
     // Tells the server to stop, once it knows the operation (a queued subscribe is written first).
     const stop = () => {
       if (receipt?.status === 'written') session.send({ id, type: 'complete' });
-      else if (receipt?.status === 'queued') receipt.then(() => session.send({ id, type: 'complete' }), () => undefined);
+      else if (receipt?.status === 'queued')
+        receipt.then(
+          () => session.send({ id, type: 'complete' }),
+          () => undefined,
+        );
     };
 
     const inbound: Subscription = session.messages$.subscribe({

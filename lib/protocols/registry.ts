@@ -6,7 +6,12 @@ import { genesysNotifications } from './genesys-notifications.js';
 import { genesysWebMessaging } from './genesys-web-messaging.js';
 import { graphqlWs } from './graphql-ws.js';
 
-/** One option a preset takes from a command line. */
+/**
+ * One option a preset takes from a command line.
+ *
+ * @example
+ * for (const option of PRESETS['generic-json']!.options) console.log(`${option.name}${option.required ? ' (required)' : ''}: ${option.description}`);
+ */
 export interface PresetOption {
   /** The option's name (`--opt name=value` style). */
   readonly name: string;
@@ -24,13 +29,30 @@ export interface PresetOption {
   readonly secret?: boolean;
 }
 
-/** Option values as a command line gives them: strings, absent when not given. */
+/**
+ * Option values as a command line gives them: strings, absent when not given.
+ *
+ * @example
+ * const input: PresetInput = { url: 'ws://127.0.0.1:8080/ws', token: process.env.API_TOKEN, pingInterval: '10000' };
+ */
 export type PresetInput = Readonly<Record<string, string | undefined>>;
 
-/** A session config built from a preset, with every type parameter erased (for tools like the probe CLI). */
+/**
+ * A session config built from a preset, with every type parameter erased (for tools like the probe CLI).
+ *
+ * @example
+ * const config: PresetConnectConfig = PRESETS['graphql-ws']!.create({ url: 'ws://127.0.0.1:4000/graphql' });
+ * connect({ ...config, WebSocketCtor: WebSocket });
+ */
 export type PresetConnectConfig = ConnectConfig<unknown, unknown, unknown, unknown>;
 
-/** One entry of {@link PRESETS}. */
+/**
+ * One entry of {@link PRESETS}.
+ *
+ * @example
+ * const entry: PresetEntry | undefined = PRESETS[name];
+ * if (!entry) throw new Error(`unknown preset ${name}: ${Object.keys(PRESETS).join(', ')}`);
+ */
 export interface PresetEntry {
   /** One line: which protocol, what the preset does. */
   readonly description: string;
@@ -166,7 +188,8 @@ function optionalNumber(input: PresetInput, name: string): number | undefined {
   const value = input[name];
   if (value === undefined) return undefined;
   const number = Number(value);
-  if (value.trim() === '' || !Number.isFinite(number)) throw new TypeError(`preset option ${name} must be a number, got ${JSON.stringify(value)}`);
+  if (value.trim() === '' || !Number.isFinite(number))
+    throw new TypeError(`preset option ${name} must be a number, got ${JSON.stringify(value)}`);
   return number;
 }
 
@@ -179,7 +202,8 @@ function optionalPattern(input: PresetInput, name: string): FramePattern | undef
   } catch {
     throw new TypeError(`preset option ${name} must be a JSON object`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new TypeError(`preset option ${name} must be a JSON object`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new TypeError(`preset option ${name} must be a JSON object`);
   return parsed as FramePattern;
 }
 

@@ -17,6 +17,7 @@ import {
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
+import { decodeSlowly } from '../decode.js';
 import type { DecodeError } from '../errors.js';
 import { assertMatcher, type FrameMatcher } from '../frame-matcher.js';
 import { fromWebSocket } from '../from-web-socket.js';
@@ -32,6 +33,7 @@ import type { SocketEvent } from '../socket-event.js';
 import type { TokenSource } from '../token-source.js';
 import type { WebSocketCtor } from '../web-socket-like.js';
 import { reconnectOnDrain } from './drain.js';
+import { withMaxPayload } from './max-payload.js';
 import { reconnectNowOn } from './reconnect-now.js';
 import { SessionClosedError } from './errors.js';
 import { assertRateLimit, type RateLimit } from './rate-limit.js';
@@ -39,13 +41,15 @@ import { assertResume, ResumeTracker, type ResumeConfig, type ResumeInfo } from 
 import { SendQueue, type DroppedSend, type Overflow, type Writer } from './send-queue.js';
 import { SendReceipt } from './send-receipt.js';
 import { StateCell, type SessionState } from './session-state.js';
+import { isTimerMs, MAX_TIMER_MS } from '../timer-limit.js';
 
 /** How a session authenticates: the `authenticate` (and `reauthOnExpiry`) options, minus the token. */
 export interface SessionAuthConfig<TToken = string, Id = unknown> {
   /**
    * Builds the auth frame from a fresh token, on every connect and re-auth. `resume.lastId` is the
-   * id of the last inbound message delivered (with `resume`), for servers that replay from it.
-   * The token belongs in this payload, never in the URL.
+   * id of the last inbound message delivered (with `resume`; before the first one, the position
+   * from `resume.from` or `resume.fromAck`), for servers that replay from it. The token belongs in
+   * this payload, never in the URL.
    */
   message: (token: TToken, resume: ResumeInfo<Id>) => unknown;
   /** Recognises the server's ack: an io-ts codec or a predicate over the parsed frame. */
@@ -96,6 +100,29 @@ export interface SendAckConfig<Out> {
    * match `inbound` still reach `messages$`; others are consumed (never reported as invalid).
    */
   ackedKey: (frame: unknown) => string | undefined;
+  /**
+   * Recognises the server's refusal of one message (e.g. "message too long"), which it would
+   * refuse again: that message's receipt rejects with `error`, `dropped$` reports it, and it is
+   * never written again (not even after a reconnect). `key` names it; leave it out when the
+   * refusal does not say which message it answers, and the oldest message awaiting its ack is
+   * taken (servers answer in order). `undefined` for any other frame. Refusals that match
+   * `inbound` still reach `messages$`; others are consumed.
+   * @default undefined (a refused message stays pending and is written again after a reconnect)
+   * @example
+   * failed: (frame) => (Refused.is(frame) ? { key: frame.clientId, error: new SendRejectedError(frame.reason, frame.code) } : undefined),
+   */
+  failed?: (frame: unknown) => SendFailure | undefined;
+}
+
+/** What `sendAck.failed` returns for a refusal: which message, and the error its receipt rejects with. */
+export interface SendFailure {
+  /**
+   * The key (`keyOf`) of the refused message.
+   * @default the oldest message awaiting its ack
+   */
+  readonly key?: string;
+  /** The error the receipt rejects with and `dropped$` reports, e.g. a `SendRejectedError`. */
+  readonly error: Error;
 }
 
 /** Configuration of {@link connect}. Presets from `lib/protocols/` are plain objects to spread into it. */
@@ -136,7 +163,8 @@ export interface ConnectConfig<In, Out = unknown, TToken = string, Id = unknown>
   connectTimeout?: number;
   /**
    * Milliseconds the socket stays open after the last subscriber of `messages$` left (and no send
-   * is pending), so a route change does not reconnect. `Infinity` keeps it until `close()`.
+   * is pending), so a route change does not reconnect: 0 to 2147483647 (the longest timer a
+   * runtime keeps), or `Infinity` to keep it until `close()`.
    * @default 1000
    */
   grace?: number;
@@ -152,8 +180,9 @@ export interface ConnectConfig<In, Out = unknown, TToken = string, Id = unknown>
    */
   overflow?: Overflow;
   /**
-   * Milliseconds a message may wait for the connection before it is given up (`SendExpiredError`);
-   * per message with `send(message, { expireAfter })`. Once written, a message never expires.
+   * Milliseconds a message may wait for the connection before it is given up (`SendExpiredError`):
+   * above 0 and at most 2147483647, or `Infinity` for never; per message with
+   * `send(message, { expireAfter })`. Once written, a message never expires.
    * @default Infinity
    */
   expireAfter?: number;
@@ -178,7 +207,8 @@ export interface ConnectConfig<In, Out = unknown, TToken = string, Id = unknown>
   retryAfter?: (frame: unknown) => number | undefined;
   /**
    * Resume: remember the id of the last inbound message, pass it to `auth.message` on reconnect,
-   * and drop replayed duplicates.
+   * and drop replayed duplicates. Write it before `auth` in the config object: TypeScript infers
+   * `Id` (the type of `lastId` in `auth.message`) from `resume.idOf`, in the order it reads them.
    * @default undefined
    */
   resume?: ResumeConfig<In, Id>;
@@ -224,10 +254,20 @@ export interface ConnectConfig<In, Out = unknown, TToken = string, Id = unknown>
    */
   serialize?: Serializer;
   /**
-   * Inbound frames longer than this are reported as too large, not parsed.
+   * Inbound frames longer than this are reported on `invalid$` as too large (kind 'too-large'),
+   * not parsed, and the session goes on. The frame was still received and buffered: see `maxPayload`.
    * @default 1048576
    */
   maxFrameBytes?: number;
+  /**
+   * `ws` only (needs `WebSocketCtor`): the largest inbound frame in bytes that `ws` accepts; it is
+   * passed as `new WebSocketCtor(url, protocols, { maxPayload })`. A larger frame is refused before
+   * it is buffered, the socket closes with 1009 and the session ends with `FrameRejectedError`
+   * (1009 is fatal in the close-code policy). Keep it above `maxFrameBytes`, which reports smaller
+   * oversized frames without ending anything. Browsers and Node's global WebSocket ignore it.
+   * @default undefined (`ws`'s own limit, 100 MiB)
+   */
+  maxPayload?: number;
   /**
    * Scheduler for every timer of the session and its operators (a TestScheduler in marble tests).
    * @default asyncScheduler
@@ -238,7 +278,8 @@ export interface ConnectConfig<In, Out = unknown, TToken = string, Id = unknown>
 /** Options of one `send`. */
 export interface SendOptions {
   /**
-   * Milliseconds this message may wait for the connection before it is given up.
+   * Milliseconds this message may wait for the connection before it is given up: above 0 and at
+   * most 2147483647, or `Infinity` for never (a bad value fails the receipt with a TypeError).
    * @default the session's `expireAfter`
    */
   expireAfter?: number;
@@ -286,8 +327,9 @@ export interface SocketSession<In, Out> {
  *   inbound: ChatMessage,
  *   outbound: SendRequest,
  *   token: () => fetchToken(),
+ *   // resume before auth: `lastId` below is typed from `idOf` (after auth it would be `unknown`)
+ *   resume: { idOf: (message) => message.id, fromAck: (ack) => (AuthOk.is(ack) ? ack.lastId : undefined) },
  *   auth: { message: (token, { lastId }) => ({ type: 'auth', token, resumeFrom: lastId }), ack: AuthOk },
- *   resume: { idOf: (message) => message.id },
  * });
  * session.state$.subscribe((state) => console.log(state.type));
  * session.messages$.subscribe((message) => console.log(message.text));
@@ -326,6 +368,7 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
     allowInsecure,
     serialize = JSON.stringify,
     maxFrameBytes,
+    maxPayload,
     scheduler = asyncScheduler,
   } = config;
 
@@ -366,16 +409,28 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
   };
 
   // ---- the pipeline: core operators, composed -------------------------------------------------
-  let events$ = fromWebSocket(url, { WebSocketCtor, protocols, serialize, maxFrameBytes, allowInsecure, scheduler }).pipe(
+  const socketCtor = WebSocketCtor && maxPayload !== undefined ? withMaxPayload(WebSocketCtor, maxPayload) : WebSocketCtor;
+  let events$ = fromWebSocket(url, { WebSocketCtor: socketCtor, protocols, serialize, maxFrameBytes, allowInsecure, scheduler }).pipe(
     waitForOpen({ timeout: connectTimeout, scheduler }),
   );
+  // The last frame `auth.ack` recognised on this socket, for `resume.fromAck` (the ack itself is
+  // consumed by `authenticate`, which emits 'authenticated' right after it).
+  let ackFrame: { readonly value: unknown } | undefined;
   if (auth) {
     const build = auth.message;
+    const isAck = typeof auth.ack === 'function' ? auth.ack : auth.ack.is.bind(auth.ack);
+    const readsAck = resume?.fromAck !== undefined;
     events$ = events$.pipe(
       authenticate<TToken>({
         token: token as TokenSource<TToken>,
         message: (value) => build(value, { lastId: tracker?.lastId }),
-        ack: auth.ack,
+        ack: readsAck
+          ? (value: unknown) => {
+              const matched = isAck(value);
+              if (matched) ackFrame = { value };
+              return matched;
+            }
+          : auth.ack,
         reject: auth.reject,
         rejectReason: auth.rejectReason,
         timeout: auth.timeout,
@@ -406,6 +461,7 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
           switch (event.type) {
             case 'connecting':
               connection = event.connection;
+              ackFrame = undefined;
               queue.setWriter(undefined);
               queue.requeueInFlight();
               state.set({ type: 'connecting' });
@@ -414,9 +470,21 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
               if (event.connection.phase === 'ready') becomeReady();
               else state.set({ type: 'authenticating' });
               break;
-            case 'authenticated':
+            case 'authenticated': {
+              const ack = ackFrame;
+              ackFrame = undefined;
+              // Before the frames held during auth flow on, so their ids move the position past it.
+              if (ack && !event.reauth && tracker) {
+                try {
+                  tracker.adoptAck(ack.value);
+                } catch (error) {
+                  subscriber.error(error);
+                  return;
+                }
+              }
               becomeReady();
               break;
+            }
             case 'reauthenticating':
               queue.setWriter(undefined);
               state.set({ type: 'reauthenticating', trigger: event.trigger });
@@ -436,11 +504,11 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
                   return; // consumed: protocol, not an app message
                 }
                 const key = sendAck?.ackedKey(value);
-                if (key !== undefined) {
-                  queue.acknowledge(key);
-                  // An ack the app's codec does not describe is protocol, not a bad frame: consumed.
-                  if (inbound.decode(value)._tag === 'Left') return;
-                }
+                const refusal = key === undefined ? sendAck?.failed?.(value) : undefined;
+                if (refusal !== undefined) queue.fail(refusal.key, refusal.error);
+                if (key !== undefined) queue.acknowledge(key);
+                // An ack or refusal the app's codec does not describe is protocol, not a bad frame: consumed.
+                if ((key !== undefined || refusal !== undefined) && !decodeSlowly(inbound, value, () => '', 0).ok) return;
               } catch (error) {
                 subscriber.error(error);
                 return;
@@ -515,7 +583,11 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
       let frame: string;
       let key: string | undefined;
       try {
-        if (!(messageExpiry > 0)) throw new TypeError(`send: expireAfter must be a number > 0, got ${String(messageExpiry)}`);
+        if (!isTimerMs(messageExpiry, { min: 0, minIncluded: false })) {
+          throw new TypeError(
+            `send: expireAfter must be a number of ms above 0 and at most ${MAX_TIMER_MS} (or Infinity), got ${String(messageExpiry)}`,
+          );
+        }
         if (outbound && !closed && !outbound.is(message)) {
           throw new TypeError('send: the message does not match the outbound codec');
         }
@@ -548,8 +620,23 @@ function validate(config: ConnectConfig<unknown, unknown, unknown, unknown>): vo
     throw new TypeError(`connect: ${message}`);
   };
   if (typeof config !== 'object' || config === null) fail('config must be an object');
-  const { url, inbound, outbound, token, auth, grace, maxQueued, overflow, expireAfter, sendAck, rateLimit, retryAfter, resume, drain } =
-    config;
+  const {
+    url,
+    inbound,
+    outbound,
+    token,
+    auth,
+    grace,
+    maxQueued,
+    overflow,
+    expireAfter,
+    sendAck,
+    rateLimit,
+    retryAfter,
+    resume,
+    drain,
+    maxPayload,
+  } = config;
   if (typeof url !== 'string' && typeof url !== 'function') fail('url must be a string or a function returning one');
   if (!isCodec(inbound)) fail('inbound must be an io-ts codec (with decode and is)');
   if (outbound !== undefined && !(isCodec(outbound) && typeof outbound.encode === 'function')) {
@@ -564,21 +651,37 @@ function validate(config: ConnectConfig<unknown, unknown, unknown, unknown>): vo
   } else if (token !== undefined) {
     fail('token needs auth (how to send it): add an auth config, or remove token');
   }
-  if (grace !== undefined && !(grace >= 0)) fail(`grace must be a number >= 0 (or Infinity), got ${String(grace)}`);
+  // Timers longer than MAX_TIMER_MS fire at once: a long grace would close at once, a long expiry expire at once.
+  if (grace !== undefined && !isTimerMs(grace, { min: 0, minIncluded: true })) {
+    fail(`grace must be a number of ms from 0 to ${MAX_TIMER_MS} (or Infinity: until close()), got ${String(grace)}`);
+  }
   if (maxQueued !== undefined && !((Number.isInteger(maxQueued) && maxQueued > 0) || maxQueued === Infinity)) {
     fail(`maxQueued must be a positive integer (or Infinity), got ${String(maxQueued)}`);
   }
   if (overflow !== undefined && overflow !== 'reject' && overflow !== 'drop-oldest') {
     fail(`overflow must be 'reject' or 'drop-oldest', got ${String(overflow)}`);
   }
-  if (expireAfter !== undefined && !(expireAfter > 0)) fail(`expireAfter must be a number > 0 (or Infinity), got ${String(expireAfter)}`);
+  if (expireAfter !== undefined && !isTimerMs(expireAfter, { min: 0, minIncluded: false })) {
+    fail(`expireAfter must be a number of ms above 0 and at most ${MAX_TIMER_MS} (or Infinity: never), got ${String(expireAfter)}`);
+  }
   if (sendAck !== undefined && (typeof sendAck?.keyOf !== 'function' || typeof sendAck?.ackedKey !== 'function')) {
     fail('sendAck must be { keyOf, ackedKey } (two functions)');
+  }
+  if (sendAck?.failed !== undefined && typeof sendAck.failed !== 'function') {
+    fail('sendAck.failed must be a function returning { key?, error } for a refusal, or undefined');
   }
   if (rateLimit !== undefined) assertRateLimit(rateLimit, 'connect: rateLimit');
   if (retryAfter !== undefined && typeof retryAfter !== 'function')
     fail('retryAfter must be a function returning a delay in ms or undefined');
   if (resume !== undefined) assertResume(resume);
+  if (resume?.fromAck !== undefined && auth === undefined) fail('resume.fromAck needs auth (it reads the auth ack)');
+  if (maxPayload !== undefined) {
+    if (!(Number.isSafeInteger(maxPayload) && maxPayload > 0))
+      fail(`maxPayload must be a positive integer (bytes), got ${String(maxPayload)}`);
+    if (config.WebSocketCtor === undefined) {
+      fail("maxPayload needs WebSocketCtor (WebSocket from 'ws'): browsers and Node's global WebSocket have no such option");
+    }
+  }
   if (drain !== undefined) assertMatcher(drain, 'connect: drain');
   if (config.reconnectNow !== undefined && !isObservable(config.reconnectNow))
     fail("reconnectNow must be an Observable (e.g. fromEvent(window, 'online'))");

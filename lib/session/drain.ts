@@ -14,17 +14,19 @@ export function reconnectOnDrain(drain: FrameMatcher): MonoTypeOperatorFunction<
   const isDrainNotice = frameTest(drain);
   return (source) =>
     new Observable<SocketEvent>((subscriber) =>
-      source.subscribe(guardedObserver(subscriber, {
-        next: (event) => {
-          if (event.type === 'frame' && isDrainNotice(event.frame)) {
-            subscriber.next({ type: 'reconnecting', attempt: 1, delay: 0, cause: new ServerDrainingError() });
-            subscriber.complete();
-            return;
-          }
-          subscriber.next(event);
-        },
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => subscriber.complete(),
-      })),
+      source.subscribe(
+        guardedObserver(subscriber, {
+          next: (event) => {
+            if (event.type === 'frame' && isDrainNotice(event.frame)) {
+              subscriber.next({ type: 'reconnecting', attempt: 1, delay: 0, cause: new ServerDrainingError() });
+              subscriber.complete();
+              return;
+            }
+            subscriber.next(event);
+          },
+          error: (error: unknown) => subscriber.error(error),
+          complete: () => subscriber.complete(),
+        }),
+      ),
     );
 }

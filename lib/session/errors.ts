@@ -6,7 +6,14 @@ import { SocketPipelineError } from '../errors.js';
  * message being sent (it may hold personal data or a token).
  */
 
-/** `send` was refused because `maxQueued` messages are already waiting (overflow policy 'reject'). */
+/**
+ * `send` was refused because `maxQueued` messages are already waiting (overflow policy 'reject').
+ *
+ * @example
+ * session.send(message).catch((error) => {
+ *   if (error instanceof SendQueueFullError) showToast(`offline: ${error.maxQueued} messages waiting`);
+ * });
+ */
 export class SendQueueFullError extends SocketPipelineError {
   override readonly name = 'SendQueueFullError';
   readonly code = 'SEND_QUEUE_FULL';
@@ -18,7 +25,14 @@ export class SendQueueFullError extends SocketPipelineError {
   }
 }
 
-/** A waiting message was dropped to make room for a newer one (overflow policy 'drop-oldest'). */
+/**
+ * A waiting message was dropped to make room for a newer one (overflow policy 'drop-oldest').
+ *
+ * @example
+ * session.dropped$.subscribe(({ message, error }) => {
+ *   if (error instanceof SendDroppedError) markUnsent(message);
+ * });
+ */
 export class SendDroppedError extends SocketPipelineError {
   override readonly name = 'SendDroppedError';
   readonly code = 'SEND_DROPPED';
@@ -27,7 +41,14 @@ export class SendDroppedError extends SocketPipelineError {
   }
 }
 
-/** A message waited longer than its expiry for the connection and was not sent. */
+/**
+ * A message waited longer than its expiry for the connection and was not sent.
+ *
+ * @example
+ * await session.send(typing, { expireAfter: 2_000 }).catch((error) => {
+ *   if (!(error instanceof SendExpiredError)) throw error; // a stale typing notice is not worth sending
+ * });
+ */
 export class SendExpiredError extends SocketPipelineError {
   override readonly name = 'SendExpiredError';
   readonly code = 'SEND_EXPIRED';
@@ -39,6 +60,12 @@ export class SendExpiredError extends SocketPipelineError {
 /**
  * The session ended (by `close()` or a fatal error) before the message was written or acknowledged.
  * After a fatal error, that error is the `cause`.
+ *
+ * @example
+ * session.send(message).catch((error) => {
+ *   if (error instanceof SessionClosedError && error.by === 'error') console.log(error.message);
+ *   // the session failed before this message was delivered: AuthRejectedError: the server rejected ...
+ * });
  */
 export class SessionClosedError extends SocketPipelineError {
   override readonly name = 'SessionClosedError';
@@ -60,6 +87,11 @@ export class SessionClosedError extends SocketPipelineError {
 /**
  * The server announced that it will close this socket soon (a drain notice). Not a failure: it is
  * the `cause` of the `reconnecting` state of the proactive reconnect that follows.
+ *
+ * @example
+ * session.state$.subscribe((state) => {
+ *   if (state.type === 'reconnecting' && state.cause instanceof ServerDrainingError) console.log('moving to a fresh socket');
+ * });
  */
 export class ServerDrainingError extends SocketPipelineError {
   override readonly name = 'ServerDrainingError';

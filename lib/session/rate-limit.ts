@@ -1,8 +1,10 @@
+import { MAX_TIMER_MS } from '../timer-limit.js';
+
 /** An outbound rate limit: at most `messages` app frames in any window of `perMs` milliseconds. */
 export interface RateLimit {
   /** Frames allowed per window; a positive integer. */
   readonly messages: number;
-  /** Length of the sliding window in ms; a positive number. */
+  /** Length of the sliding window in ms: above 0 and at most 2147483647 (the longest timer a runtime keeps). */
   readonly perMs: number;
 }
 
@@ -13,8 +15,9 @@ export function assertRateLimit(limit: unknown, option: string): asserts limit i
   if (!(Number.isInteger(messages) && messages! > 0)) {
     throw new TypeError(`${option}.messages must be a positive integer, got ${String(messages)}`);
   }
-  if (!(typeof perMs === 'number' && perMs > 0 && Number.isFinite(perMs))) {
-    throw new TypeError(`${option}.perMs must be a positive finite number, got ${String(perMs)}`);
+  // A longer window would need a timer that fires at once, so the limit would not hold.
+  if (!(typeof perMs === 'number' && perMs > 0 && perMs <= MAX_TIMER_MS)) {
+    throw new TypeError(`${option}.perMs must be a number of ms above 0 and at most ${MAX_TIMER_MS}, got ${String(perMs)}`);
   }
 }
 

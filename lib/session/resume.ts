@@ -16,11 +16,24 @@ export interface ResumeConfig<In, Id> {
    * @default undefined
    */
   from?: Id;
+  /**
+   * Reads the server's position from its auth ack (the frame `auth.ack` recognised), or returns
+   * `undefined`. Used while the session knows no position yet (no `from`, nothing delivered): the
+   * first connect's ack then sets `lastId`, so a drop before the first message still resumes from
+   * there and nothing published meanwhile is lost. Acks of re-auths on the same socket are not read.
+   * @default undefined (no position until the first message)
+   * @example
+   * resume: { idOf: (message) => message.id, fromAck: (ack) => (AuthOk.is(ack) ? ack.lastId : undefined) },
+   */
+  fromAck?: (ack: unknown) => Id | undefined;
 }
 
 /** What `auth.message` is told about resuming. */
 export interface ResumeInfo<Id> {
-  /** Id of the last inbound message delivered to the app; `undefined` before the first one. */
+  /**
+   * Id of the last inbound message delivered to the app; before the first one, the position from
+   * `resume.from` or `resume.fromAck`, else `undefined`.
+   */
   readonly lastId: Id | undefined;
 }
 
@@ -44,6 +57,16 @@ export class ResumeTracker<In, Id> {
     return this.last;
   }
 
+  /**
+   * Takes the starting position from an auth ack, when `fromAck` is set and no position is known
+   * yet; a known one (from `from` or a delivered message) is never moved by an ack.
+   */
+  adoptAck(ack: unknown): void {
+    const { fromAck } = this.config;
+    if (!fromAck || this.last !== undefined) return;
+    this.last = fromAck(ack);
+  }
+
   /** Whether `message` is new (and records it); `false` for a duplicate, which must be dropped. */
   accept(message: In): boolean {
     const id = this.config.idOf(message);
@@ -60,8 +83,11 @@ export class ResumeTracker<In, Id> {
 /** Validates the resume option at creation, naming the field in the TypeError. */
 export function assertResume(resume: unknown): void {
   if (typeof resume !== 'object' || resume === null) throw new TypeError('connect: resume must be { idOf }');
-  const { idOf, window } = resume as Partial<ResumeConfig<unknown, unknown>>;
+  const { idOf, window, fromAck } = resume as Partial<ResumeConfig<unknown, unknown>>;
   if (typeof idOf !== 'function') throw new TypeError('connect: resume.idOf must be a function returning the id of an inbound message');
+  if (fromAck !== undefined && typeof fromAck !== 'function') {
+    throw new TypeError("connect: resume.fromAck must be a function reading the server's position from the auth ack");
+  }
   if (window !== undefined && !(Number.isInteger(window) && window > 0)) {
     throw new TypeError(`connect: resume.window must be a positive integer, got ${String(window)}`);
   }

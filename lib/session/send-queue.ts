@@ -130,6 +130,26 @@ export class SendQueue<Out> {
   }
 
   /**
+   * The server refused one message for good (it will refuse it again): gives it up with `error`,
+   * so it is never written again. `key` names it; without one, the oldest message awaiting its ack
+   * is the refused one (servers answer in order). `false` if no such message is pending.
+   */
+  fail(key: string | undefined, error: Error): boolean {
+    let list = this.inFlight;
+    let index = key === undefined ? (list.length > 0 ? 0 : -1) : list.findIndex((entry) => entry.key === key);
+    // A message written, then put back in the queue (a retry-after), may be the one refused.
+    if (index < 0 && key !== undefined) {
+      list = this.queued;
+      index = list.findIndex((entry) => entry.written && entry.key === key);
+    }
+    if (index < 0) return false;
+    const [entry] = list.splice(index, 1);
+    this.give(entry!, error);
+    this.options.onPendingChange(this.pending);
+    return true;
+  }
+
+  /**
    * The server said "too many, retry after `ms`": the queue pauses that long. With acks, the
    * oldest in-flight message is the one the server refused (servers answer in order), so it goes
    * back to the queue to be written again after the pause; nothing is dropped.

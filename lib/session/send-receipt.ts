@@ -1,4 +1,10 @@
-/** Where a sent message is: waiting, written to the socket, acknowledged by the server, or failed. */
+/**
+ * Where a sent message is: waiting, written to the socket, acknowledged by the server, or failed.
+ *
+ * @example
+ * const label: Record<SendStatus, string> = { queued: 'sending', written: 'sent', acknowledged: 'delivered', failed: 'not sent' };
+ * showStatus(label[receipt.status]);
+ */
 export type SendStatus = 'queued' | 'written' | 'acknowledged' | 'failed';
 
 /** What settles a {@link SendReceipt}; kept by the queue, never handed to the caller. */
@@ -61,11 +67,27 @@ export class SendReceipt implements PromiseLike<void> {
     });
   }
 
-  /** The delivery status now. */
+  /**
+   * The delivery status now; it may go back from 'written' to 'queued' when a socket dies before
+   * the server acknowledged the frame.
+   *
+   * @example
+   * if (receipt.status === 'queued') showPendingBadge();
+   */
   get status(): SendStatus {
     return this.current;
   }
 
+  /**
+   * Promise interop: `await receipt` and `receipt.then(...)` settle once the frame is written (or
+   * acknowledged, with `sendAck`) and reject with the typed reason when it is not delivered.
+   *
+   * @example
+   * session.send(message).then(
+   *   () => console.log('sent'),
+   *   (error) => console.error('not delivered', error),
+   * );
+   */
   then<A = void, B = never>(
     onFulfilled?: ((value: void) => A | PromiseLike<A>) | null,
     onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
@@ -73,10 +95,22 @@ export class SendReceipt implements PromiseLike<void> {
     return this.promise.then(onFulfilled, onRejected);
   }
 
+  /**
+   * Handles a failed delivery (refused, dropped, expired, or the session ended).
+   *
+   * @example
+   * session.send(message).catch((error) => console.error('not delivered', error));
+   */
   catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<void | B> {
     return this.promise.catch(onRejected);
   }
 
+  /**
+   * Runs once the receipt settles, delivered or not.
+   *
+   * @example
+   * await session.send(message).finally(() => spinner.stop());
+   */
   finally(onFinally?: (() => void) | null): Promise<void> {
     return this.promise.finally(onFinally);
   }

@@ -3,7 +3,12 @@ import { abortSocket } from './chaos/abort-socket.js';
 import { Lane } from './chaos/lane.js';
 import { seededRandom } from './chaos/seeded-random.js';
 
-/** Options of {@link ChaosProxy.start}. */
+/**
+ * Options of {@link ChaosProxy.start}.
+ *
+ * @example
+ * const proxy = await ChaosProxy.start({ targetPort: gateway.port, seed: Number(process.env.CHAOS_SEED ?? 1) });
+ */
 export interface ChaosProxyOptions {
   /** Port of the server to forward to, on 127.0.0.1. */
   readonly targetPort: number;
@@ -25,16 +30,35 @@ export interface ChaosProxyOptions {
   readonly seed?: number;
 }
 
-/** Options of {@link ChaosProxy.startRandomCuts}. */
+/**
+ * Options of {@link ChaosProxy.startRandomCuts}.
+ *
+ * @example
+ * const stopCuts = proxy.startRandomCuts({ meanIntervalMs: 500 }); // a cut every 0.5 s on average
+ * // ... later
+ * stopCuts();
+ */
 export interface RandomCutsOptions {
   /** Mean time between two cuts, in ms (the gaps are drawn uniformly in `[0, 2 * mean]`). */
   readonly meanIntervalMs: number;
 }
 
-/** The faults a {@link ChaosProxy} injects, as counted in {@link ChaosProxy.faults}. */
+/**
+ * The faults a {@link ChaosProxy} injects, as counted in {@link ChaosProxy.faults}.
+ *
+ * @example
+ * const kind: ChaosFaultKind = 'blackhole';
+ * expect(proxy.faults[kind]).to.equal(1);
+ */
 export type ChaosFaultKind = 'cut' | 'random-cut' | 'blackhole' | 'refuse' | 'refused-connection' | 'latency' | 'throttle';
 
-/** A proxied connection, as {@link ChaosProxy.links} lists it. */
+/**
+ * A proxied connection, as {@link ChaosProxy.links} lists it.
+ *
+ * @example
+ * const stuck: ChaosLinkInfo[] = proxy.links.filter((link) => link.blackholed);
+ * console.log(stuck.map((link) => `${link.id}: ${link.queuedBytes} bytes held`));
+ */
 export interface ChaosLinkInfo {
   /** Numbered from 1 in order of arrival. */
   readonly id: number;
@@ -58,10 +82,18 @@ const LISTEN_RETRY_STEP_MS = 25;
  * @example
  * const gateway = await ReferenceGateway.start();
  * const proxy = await ChaosProxy.start({ targetPort: gateway.port, seed: 7 });
- * const session = connect({ url: proxy.url, ... });
- * proxy.setLatency(50);
+ * const session = connect({
+ *   url: proxy.url, // through the proxy
+ *   inbound: ChatMessage,
+ *   token: () => gateway.issueToken(),
+ *   auth: { message: (token) => ({ type: 'auth', token }), ack: AuthOk },
+ * });
+ * session.messages$.subscribe();
+ * proxy.setLatency(50, 20);
  * proxy.cutAll(); // the session sees a 1006 and reconnects through the proxy
+ * session.close();
  * await proxy.close();
+ * await gateway.close();
  */
 export class ChaosProxy {
   /** The port the proxy listens on; it keeps it across {@link refuse}. */

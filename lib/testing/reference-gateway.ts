@@ -342,9 +342,7 @@ export class ReferenceGateway {
     });
     // ws closes the socket itself after a protocol error (oversized frame, bad UTF-8): nothing to do.
     ws.on('error', () => undefined);
-    setTimer(connection, 'auth', this.settings.authTimeout, () =>
-      this.closeConnection(connection, 4408, 'auth timeout'),
-    );
+    setTimer(connection, 'auth', this.settings.authTimeout, () => this.closeConnection(connection, 4408, 'auth timeout'));
   }
 
   private onMessage(connection: Connection, data: RawData, isBinary: boolean): void {
@@ -369,7 +367,7 @@ export class ReferenceGateway {
     connection.state = 'authenticated';
     connection.subject = verdict.subject;
     connection.sessionId = randomUUID();
-    this.send(connection, authOk(connection.sessionId, verdict.expiresAt));
+    this.send(connection, authOk(connection.sessionId, verdict.expiresAt, this.lastId));
     this.record('auth_ok', connection);
     this.scheduleExpiry(connection, verdict.expiresAt);
     this.resetIdle(connection);
@@ -409,7 +407,7 @@ export class ReferenceGateway {
     if (typeof verdict === 'string') return this.refuseAuth(connection, verdict);
     connection.state = 'authenticated';
     clearTimer(connection, 'grace');
-    this.send(connection, authOk(connection.sessionId ?? randomUUID(), verdict.expiresAt));
+    this.send(connection, authOk(connection.sessionId ?? randomUUID(), verdict.expiresAt, this.lastId));
     this.record('reauth_ok', connection);
     this.scheduleExpiry(connection, verdict.expiresAt);
     if (frame.resumeFrom !== undefined) this.replay(connection, frame.resumeFrom);
@@ -461,9 +459,7 @@ export class ReferenceGateway {
     clearTimer(connection, 'expiry');
     this.send(connection, { type: 'auth_expired' } satisfies AuthExpired);
     this.record('expired', connection, { detail });
-    setTimer(connection, 'grace', this.settings.reauthGrace, () =>
-      this.closeConnection(connection, 4401, 'token expired'),
-    );
+    setTimer(connection, 'grace', this.settings.reauthGrace, () => this.closeConnection(connection, 4401, 'token expired'));
   }
 
   private resetIdle(connection: Connection): void {
@@ -522,11 +518,7 @@ export class ReferenceGateway {
     return [...this.connections.values()].filter((connection) => connection.state !== 'closing');
   }
 
-  private record(
-    kind: GatewayEventKind,
-    connection: Connection,
-    extra: { readonly detail?: string; readonly code?: number } = {},
-  ): void {
+  private record(kind: GatewayEventKind, connection: Connection, extra: { readonly detail?: string; readonly code?: number } = {}): void {
     this.eventLog.push({ at: performance.now() - this.startedAt, kind, connectionId: connection.id, ...extra });
   }
 
@@ -656,8 +648,9 @@ function clearTimers(connection: Connection): void {
   connection.timers.clear();
 }
 
-function authOk(sessionId: string, expiresAt: number): AuthOk {
-  return { type: 'auth_ok', sessionId, expiresAt };
+/** `lastId` is the gateway's position at the ack: messages after it are live or replayed, never lost. */
+function authOk(sessionId: string, expiresAt: number, lastId: number): AuthOk {
+  return { type: 'auth_ok', sessionId, expiresAt, lastId };
 }
 
 function malformedPayload(kind: MalformedKind): string | Buffer {

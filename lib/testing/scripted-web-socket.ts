@@ -1,20 +1,42 @@
 import type { Observable, SchedulerLike, Subscription } from 'rxjs';
 import { ReadyState, type WebSocketCtor, type WebSocketLike } from '../web-socket-like.js';
 
-/** One thing the scripted server does to a socket. */
+/**
+ * One thing the scripted server does to a socket. Build them with {@link serverOpen},
+ * {@link serverFrame} and {@link serverClose}.
+ *
+ * @example
+ * const script = cold<ServerAction>('-o-a-c', { o: serverOpen(), a: serverFrame({ type: 'auth_ok' }), c: serverClose(1001) });
+ */
 export type ServerAction =
   | { readonly kind: 'open' }
   | { readonly kind: 'frame'; readonly data: unknown }
   | { readonly kind: 'close'; readonly code: number; readonly reason: string; readonly wasClean: boolean };
 
-/** The server accepts the connection. */
+/**
+ * The server accepts the connection.
+ *
+ * @example
+ * scriptedWebSocket(testScheduler, () => cold('-o', { o: serverOpen() })); // OPEN after 1 frame of virtual time
+ */
 export const serverOpen = (): ServerAction => ({ kind: 'open' });
-/** The server sends a frame; objects are JSON-encoded, strings and binary go as they are. */
+/**
+ * The server sends a frame; objects are JSON-encoded, strings and binary go as they are.
+ *
+ * @example
+ * cold('-o-a-x', { o: serverOpen(), a: serverFrame({ type: 'auth_ok' }), x: serverFrame('not json') });
+ */
 export const serverFrame = (value: unknown): ServerAction => ({
   kind: 'frame',
   data: typeof value === 'string' || value instanceof Uint8Array ? value : JSON.stringify(value),
 });
-/** The server (or the network) closes the connection. */
+/**
+ * The server (or the network) closes the connection. The default, 1006 and not clean, is a
+ * dropped network; pass a code for a server close.
+ *
+ * @example
+ * cold('-o-a--c', { o: serverOpen(), a: serverFrame({ type: 'auth_ok' }), c: serverClose(4401, 'unauthorized') });
+ */
 export const serverClose = (code = 1006, reason = '', wasClean = code !== 1006): ServerAction => ({
   kind: 'close',
   code,
@@ -22,7 +44,12 @@ export const serverClose = (code = 1006, reason = '', wasClean = code !== 1006):
   wasClean,
 });
 
-/** A frame the client wrote, with the scheduler time it was written at. */
+/**
+ * A frame the client wrote, with the scheduler time it was written at.
+ *
+ * @example
+ * expect(sockets[0]!.sent.map((frame) => frame.at)).to.deep.equal([1, 7]); // the auth frame, then a ping
+ */
 export interface SentFrame {
   readonly at: number;
   readonly data: string;
@@ -30,7 +57,16 @@ export interface SentFrame {
 
 /**
  * An in-memory WebSocket driven by a script of server actions on an RxJS scheduler, so pipelines
- * can be tested in virtual time (marble tests) with no network.
+ * can be tested in virtual time (marble tests) with no network. Usually created through
+ * {@link scriptedWebSocket}; the instances are then in its `sockets`.
+ *
+ * @example
+ * const { WebSocketCtor, sockets } = scriptedWebSocket(testScheduler, () => cold('-o', { o: serverOpen() }));
+ * fromWebSocket('ws://test', { WebSocketCtor }).subscribe();
+ * testScheduler.flush();
+ * const socket: ScriptedWebSocket = sockets[0]!;
+ * socket.readyState; // 1 (OPEN)
+ * socket.sentValues(); // []
  */
 export class ScriptedWebSocket implements WebSocketLike {
   readyState: number = ReadyState.CONNECTING;
@@ -41,7 +77,7 @@ export class ScriptedWebSocket implements WebSocketLike {
   onerror: WebSocketLike['onerror'] = null;
   /** Every frame the client wrote, in order. */
   readonly sent: SentFrame[] = [];
-  /** How the client closed the socket, if it did. */
+  /** How the client closed the socket (`terminated`: `terminate()` rather than `close()`), if it did. */
   closedByClient: { at: number; code: number | undefined; reason: string | undefined; terminated: boolean } | undefined;
   private script: Subscription | undefined;
 

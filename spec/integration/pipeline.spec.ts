@@ -40,7 +40,10 @@ function pipeline(gateway: ReferenceGateway, overrides: { token?: () => string; 
 /** Records every event of a live pipeline so a test can wait for the n-th of a kind. */
 function record(events$: Observable<SocketEvent>) {
   const seen = new ReplaySubject<SocketEvent | { type: 'error'; error: unknown }>();
-  const subscription = events$.subscribe({ next: (event) => seen.next(event), error: (error: unknown) => seen.next({ type: 'error', error }) });
+  const subscription = events$.subscribe({
+    next: (event) => seen.next(event),
+    error: (error: unknown) => seen.next({ type: 'error', error }),
+  });
   const nth = <K extends string>(type: K, n = 1) =>
     firstValueFrom(
       seen.pipe(

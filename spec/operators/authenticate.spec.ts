@@ -2,13 +2,7 @@ import { expect } from 'chai';
 import * as t from 'io-ts';
 import { map, NEVER, of, tap, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import {
-  AuthClosedError,
-  AuthRejectedError,
-  AuthTimeoutError,
-  ConnectionClosedError,
-  TokenProviderError,
-} from '../../lib/errors.js';
+import { AuthClosedError, AuthRejectedError, AuthTimeoutError, ConnectionClosedError, TokenProviderError } from '../../lib/errors.js';
 import { authenticate, type AuthenticateConfig } from '../../lib/operators/authenticate.js';
 import type { SocketEvent } from '../../lib/socket-event.js';
 import { serverClose, serverFrame, serverOpen } from '../../lib/testing/scripted-web-socket.js';
@@ -70,9 +64,7 @@ describe('authenticate', () => {
 
   it('holds inbound app frames until the ack, releases them in order, and consumes the ack', () => {
     testScheduler.run(({ cold, expectObservable }) => {
-      const { source$ } = scriptedSource(testScheduler, () =>
-        cold('-oh-a-----h', { o: serverOpen(), a: ack, h: hello }),
-      );
+      const { source$ } = scriptedSource(testScheduler, () => cold('-oh-a-----h', { o: serverOpen(), a: ack, h: hello }));
       const result$ = source$.pipe(authenticate(config()), map(describeEvent));
       const h = `frame:${JSON.stringify({ type: 'message', text: 'hi' })}`;
       expectObservable(result$, '^-----------!').toBe('co--(AH)--H', { c: 'connecting', o: 'open', A: 'authed', H: h });
@@ -157,7 +149,11 @@ describe('authenticate', () => {
       const { source$ } = scriptedSource(testScheduler, () => cold('-o', { o: serverOpen() }));
       const token = () => throwError(() => new Error('token endpoint 503'));
       const result$ = source$.pipe(authenticate(config({ token })), map(describeEvent));
-      expectObservable(result$).toBe('(c#)', { c: 'connecting' }, new TokenProviderError('authenticating', new Error('token endpoint 503')));
+      expectObservable(result$).toBe(
+        '(c#)',
+        { c: 'connecting' },
+        new TokenProviderError('authenticating', new Error('token endpoint 503')),
+      );
     });
   });
 

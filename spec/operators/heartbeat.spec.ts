@@ -33,9 +33,7 @@ describe('heartbeat', () => {
   it('pings every interval once ready and consumes the pongs', () => {
     testScheduler.run(({ cold, expectObservable, flush }) => {
       // open at 1; pings at 5, 9, 13; each answered one frame later
-      const { source$, sockets } = scriptedSource(testScheduler, () =>
-        cold('-o----p---p---p', { o: serverOpen(), p: pong }),
-      );
+      const { source$, sockets } = scriptedSource(testScheduler, () => cold('-o----p---p---p', { o: serverOpen(), p: pong }));
       const result$ = source$.pipe(heartbeat(clientPings()), map(describeEvent));
       expectObservable(result$, '^---------------!').toBe('co', { c: 'connecting', o: 'open' });
       flush();
@@ -68,10 +66,10 @@ describe('heartbeat', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       // pings at 5 and 9; the pong at 10 meets the deadline of the ping at 5 (11)
       const late = scriptedSource(testScheduler, () => cold('-o--------p', { o: serverOpen(), p: pong }));
-      expectObservable(late.source$.pipe(heartbeat(clientPings({ timeout: 6 })), map(describeEvent)), '^--------------!').toBe(
-        'co',
-        { c: 'connecting', o: 'open' },
-      );
+      expectObservable(late.source$.pipe(heartbeat(clientPings({ timeout: 6 })), map(describeEvent)), '^--------------!').toBe('co', {
+        c: 'connecting',
+        o: 'open',
+      });
       // the same pong one frame after that deadline is too late
       const tooLate = scriptedSource(testScheduler, () => cold('-o----------p', { o: serverOpen(), p: pong }));
       expectObservable(tooLate.source$.pipe(heartbeat(clientPings({ timeout: 6 })), map(describeEvent))).toBe(
@@ -115,7 +113,11 @@ describe('heartbeat', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const { source$ } = scriptedSource(testScheduler, () => cold('-o-h-h', { o: serverOpen(), h: hello }));
       const result$ = source$.pipe(heartbeat({ interval: 0, maxSilence: 3 }), map(describeEvent));
-      expectObservable(result$).toBe('co-h-h--#', { c: 'connecting', o: 'open', h: HELLO }, new HeartbeatTimeoutError('silence', 3, 'ready'));
+      expectObservable(result$).toBe(
+        'co-h-h--#',
+        { c: 'connecting', o: 'open', h: HELLO },
+        new HeartbeatTimeoutError('silence', 3, 'ready'),
+      );
     });
   });
 

@@ -4,7 +4,7 @@ import * as t from 'io-ts';
 import * as fc from 'fast-check';
 import { from, NEVER } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { fastPathFor } from '../../lib/decode.js';
+import { decoderFor, describeThrow, fastPathFor } from '../../lib/decode.js';
 import { DecodeError } from '../../lib/errors.js';
 import { messages } from '../../lib/operators/messages.js';
 import { serverFrame, serverOpen } from '../../lib/testing/scripted-web-socket.js';
@@ -109,6 +109,174 @@ describe('messages', () => {
       expectObservable(NEVER.pipe(messages(ChatMessage)), '^--!').toBe('---');
       const failure = new Error('upstream');
       expectObservable(cold<SocketEvent>('--#', undefined, failure).pipe(messages(ChatMessage))).toBe('--#', undefined, failure);
+    });
+  });
+
+  describe('a codec that throws', () => {
+    /** A codec that transforms (no fast path) and whose validate throws on `{ boom: true }`. */
+    const Exploding = new t.Type<{ n: number }, { n: number }, unknown>(
+      'Exploding',
+      (u): u is { n: number } => typeof (u as { n?: unknown }).n === 'number',
+      (u, c) => {
+        if ((u as { boom?: unknown }).boom === true) throw new TypeError('cannot read properties of undefined');
+        return typeof (u as { n?: unknown }).n === 'number' ? t.success({ n: (u as { n: number }).n }) : t.failure(u, c);
+      },
+      (a) => ({ ...a }),
+    );
+    /** An identity codec (fast path) whose refinement predicate has a bug: it throws on an empty list. */
+    const FirstPositive = t.refinement(t.type({ items: t.array(t.number) }), (v) => v.items[0]!.toFixed() !== '-1', 'FirstPositive');
+
+    it('reports a throwing decode as a schema DecodeError naming the error, and goes on', () => {
+      testScheduler.run(({ cold, expectObservable, flush }) => {
+        const reported: DecodeError[] = [];
+        const { source$ } = scriptedSource(testScheduler, () =>
+          cold('-oxa', { o: serverOpen(), x: serverFrame({ boom: true, secret: 'x'.repeat(300) }), a: serverFrame({ n: 1 }) }),
+        );
+        expectObservable(source$.pipe(messages(Exploding, { onInvalid: (e) => reported.push(e) })), '^-----!').toBe('---a', {
+          a: { n: 1 },
+        });
+        flush();
+        expect(reported).to.have.length(1);
+        expect(reported[0]).to.be.instanceOf(DecodeError);
+        expect(reported[0]!.kind).to.equal('schema');
+        expect(reported[0]!.issues).to.deep.equal(['at (root): the codec threw TypeError: cannot read properties of undefined']);
+        expect(reported[0]!.message).to.equal(
+          'a frame does not match the codec: at (root): the codec threw TypeError: cannot read properties of undefined',
+        );
+        expect(reported[0]!.preview).to.have.length(200);
+      });
+    });
+
+    it('reports a refinement predicate that throws (fast path) the same way, and still emits valid frames', () => {
+      expect(fastPathFor(FirstPositive), 'this codec has a compiled guard').not.to.equal(undefined);
+      testScheduler.run(({ cold, expectObservable, flush }) => {
+        const reported: DecodeError[] = [];
+        const { source$ } = scriptedSource(testScheduler, () =>
+          cold('-oxa', { o: serverOpen(), x: serverFrame({ items: [] }), a: serverFrame({ items: [2] }) }),
+        );
+        expectObservable(source$.pipe(messages(FirstPositive, { onInvalid: (e) => reported.push(e) })), '^-----!').toBe('---a', {
+          a: { items: [2] },
+        });
+        flush();
+        expect(reported.map((e) => [e.kind, e.issues])).to.deep.equal([
+          ['schema', ["at (root): the codec threw TypeError: Cannot read properties of undefined (reading 'toFixed')"]],
+        ]);
+      });
+    });
+
+    it("ends the stream with the DecodeError, not what the codec threw, with invalid: 'error'", () => {
+      testScheduler.run(({ cold, expectObservable }) => {
+        const { source$ } = scriptedSource(testScheduler, () =>
+          cold('-oax', { o: serverOpen(), a: serverFrame({ n: 1 }), x: serverFrame({ boom: true }) }),
+        );
+        const error = new DecodeError('schema', ['at (root): the codec threw TypeError: cannot read properties of undefined'], '', 0);
+        expectObservable(source$.pipe(messages(Exploding, { invalid: 'error' }))).toBe('--a#', { a: { n: 1 } }, error);
+      });
+    });
+
+    it('emits what decode accepts when only the fast guard throws', () => {
+      // An identity codec whose `is` throws on anything but a number, while validate is sound.
+      const Picky = new t.Type<number, number, unknown>(
+        'Picky',
+        (u): u is number => (u as number).toFixed() !== '',
+        (u, c) => (typeof u === 'number' ? t.success(u) : t.failure(u, c)),
+        t.identity,
+      );
+      expect(fastPathFor(Picky)!(null)).to.equal(false);
+      const out: unknown[] = [];
+      const reported: DecodeError[] = [];
+      const frames = [3, null, 4].map((json) => ({ type: 'frame', frame: { json, preview: () => '', size: 0 } }) as unknown as SocketEvent);
+      from(frames)
+        .pipe(messages(Picky, { onInvalid: (e) => reported.push(e) }))
+        .subscribe((value) => out.push(value));
+      expect(out).to.deep.equal([3, 4]);
+      expect(reported.map((e) => e.issues)).to.deep.equal([['at (root): expected Picky, got null']]);
+    });
+
+    it('decoderFor (the protocol presets) never throws either', () => {
+      const decode = decoderFor(FirstPositive);
+      expect(decode({ items: [5] }, () => '', 0)).to.deep.equal({ ok: true, value: { items: [5] } });
+      const failed = decode({ items: [] }, () => 'preview', 12);
+      expect(failed.ok).to.equal(false);
+      expect(!failed.ok && [failed.error.kind, failed.error.preview, failed.error.size]).to.deep.equal(['schema', 'preview', 12]);
+    });
+
+    it('names what was thrown without copying long text or frame content', () => {
+      const long = new RangeError(`${'a'.repeat(150)}\nsecond line with the frame`);
+      expect(describeThrow(long)).to.equal(`at (root): the codec threw RangeError: ${'a'.repeat(120)}...`);
+      expect(describeThrow(new Error(''))).to.equal('at (root): the codec threw Error');
+      expect(describeThrow('short')).to.equal('at (root): the codec threw "short"');
+      expect(describeThrow('a thrown string that is long enough to be a token')).to.equal(
+        'at (root): the codec threw a string of 49 characters',
+      );
+      expect(describeThrow({ any: 'object' })).to.equal('at (root): the codec threw an object');
+      const hostile = new Error('x');
+      Object.defineProperty(hostile, 'message', {
+        get() {
+          throw new Error('getter');
+        },
+      });
+      expect(describeThrow(hostile)).to.equal('at (root): the codec threw an error that cannot be read');
+    });
+  });
+
+  describe('deeply nested frames', () => {
+    interface Tree {
+      children: Tree[];
+    }
+    const Tree: t.Type<Tree> = t.recursion('Tree', () => t.type({ children: t.array(Tree) }));
+    const nested = (depth: number): string => '{"children":['.repeat(depth) + '{"children":[]}' + ']}'.repeat(depth);
+    const frame = (text: string) => ({ type: 'frame', frame: new InboundFrame(text) }) as unknown as SocketEvent;
+
+    it('reports a frame too deep for a recursive codec (a stack overflow in io-ts) and decodes the next one', () => {
+      const out: unknown[] = [];
+      const reported: DecodeError[] = [];
+      from([frame(nested(50_000)), frame(nested(2))])
+        .pipe(messages(Tree, { onInvalid: (e) => reported.push(e) }))
+        .subscribe((value) => out.push(value));
+      expect(out).to.deep.equal([{ children: [{ children: [{ children: [] }] }] }]);
+      expect(reported.map((e) => e.issues)).to.deep.equal([['at (root): the codec threw RangeError: Maximum call stack size exceeded']]);
+    });
+
+    it('gives no codec that contains a t.recursion a compiled guard (its encode is not the identity)', () => {
+      const containing = [
+        Tree,
+        t.type({ tree: Tree }),
+        t.array(Tree),
+        t.union([Tree, t.null]),
+        t.partial({ tree: Tree }),
+        t.readonly(Tree),
+      ];
+      expect(containing.map((codec) => fastPathFor(codec))).to.deep.equal(containing.map(() => undefined));
+    });
+
+    it('compiles guards that nest as deep as the codec, not the value', () => {
+      const Shallow = t.type({ children: t.UnknownArray, meta: t.unknown });
+      const value = JSON.parse(`{"children":${'['.repeat(50_000)}${']'.repeat(50_000)},"meta":${nested(50_000)}}`);
+      expect(fastPathFor(Shallow)!(value)).to.equal(true);
+    });
+
+    it('a hand-written recursive identity codec: its guard says no instead of overflowing, and the frame is reported', () => {
+      const isTree = (u: unknown): u is Tree =>
+        u !== null && typeof u === 'object' && Array.isArray((u as Tree).children) && (u as Tree).children.every(isTree);
+      const HandTree = new t.Type<Tree>('HandTree', isTree, (u, c) => (isTree(u) ? t.success(u) : t.failure(u, c)), t.identity);
+      const guard = fastPathFor(HandTree)!;
+      expect(guard(JSON.parse(nested(3)))).to.equal(true);
+      expect(guard(JSON.parse(nested(50_000)))).to.equal(false);
+      const reported: DecodeError[] = [];
+      from([frame(nested(50_000))])
+        .pipe(messages(HandTree, { onInvalid: (e) => reported.push(e) }))
+        .subscribe();
+      expect(reported.map((e) => e.issues)).to.deep.equal([['at (root): the codec threw RangeError: Maximum call stack size exceeded']]);
+    });
+
+    it('a codec object that contains itself compiles (once per node) instead of recursing forever', () => {
+      const props: Record<string, t.Mixed> = { next: t.unknown };
+      const Chain = t.type(props);
+      props.next = Chain; // io-ts captured `t.unknown` at creation; the guard reads props and sees a cycle
+      const guard = fastPathFor(Chain)!;
+      expect(guard({ next: 1 })).to.equal(false); // stricter than io-ts: allowed, decode has the last word
+      expect(emittedBy(Chain, [{ next: 1 }, null])).to.deep.equal([{ next: 1 }]);
     });
   });
 
@@ -236,6 +404,8 @@ describe('messages', () => {
         const inputs = [{ id: 1, tags: ['x'], kind: 'a' }, { id: 1, tags: [1], kind: 'a' }, { id: 1, tags: [], kind: 'c' }, null];
         expect(emitted(fresh, inputs)).to.deep.equal([inputs[0]]);
         expect(inputs.map(fastPathFor(fresh)!)).to.deep.equal([true, false, false, false]);
+        const throwing = t.refinement(t.number, (n) => n.toFixed(n) !== '', 'Throwing'); // toFixed(-1) throws
+        expect([1, -1].map(fastPathFor(throwing)!)).to.deep.equal([true, false]);
       } finally {
         globalThis.Function = original;
       }
@@ -249,6 +419,7 @@ describe('messages', () => {
 });
 
 import { fromWebSocket } from '../../lib/from-web-socket.js';
+import { InboundFrame } from '../../lib/inbound-frame.js';
 import { scriptedWebSocket, type ServerAction } from '../../lib/testing/scripted-web-socket.js';
 import type { Observable } from 'rxjs';
 import type { WebSocketCtor } from '../../lib/web-socket-like.js';
@@ -259,4 +430,13 @@ function scriptedWebSocketFor(scheduler: TestScheduler, script: Observable<Serve
 
 function fromWebSocketForTest(WebSocketCtor: WebSocketCtor, maxFrameBytes: number) {
   return fromWebSocket('ws://gateway.test', { WebSocketCtor, maxFrameBytes });
+}
+
+/** What `messages(codec)` emits for frames already parsed to these values. */
+function emittedBy(codec: t.Mixed, values: readonly unknown[]): unknown[] {
+  const out: unknown[] = [];
+  from(values.map((json) => ({ type: 'frame', frame: { json, preview: () => '', size: 0 } }) as unknown as SocketEvent))
+    .pipe(messages(codec, { onInvalid: () => undefined }))
+    .subscribe((value) => out.push(value));
+  return out;
 }

@@ -142,7 +142,9 @@ describe('reauthOnExpiry', () => {
   it('uses its own token provider when given one', () => {
     testScheduler.run(({ cold, flush }) => {
       const { source$, sockets } = scriptedSource(testScheduler, () => cold('-o-a--e-a', frames));
-      source$.pipe(auth(['first']), reauthOnExpiry({ expired: AuthExpired, token: () => 'from-reauth' })).subscribe({ error: () => undefined });
+      source$
+        .pipe(auth(['first']), reauthOnExpiry({ expired: AuthExpired, token: () => 'from-reauth' }))
+        .subscribe({ error: () => undefined });
       testScheduler.schedule(() => sockets[0]!.close(), 10);
       flush();
       expect(sockets[0]!.sentValues()).to.deep.equal([
@@ -177,7 +179,11 @@ describe('reauthOnExpiry', () => {
   it('passes source errors and never-ending sources through untouched', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const failure = new Error('upstream');
-      expectObservable(cold<SocketEvent>('--#', undefined, failure).pipe(reauthOnExpiry({ expired: AuthExpired }))).toBe('--#', undefined, failure);
+      expectObservable(cold<SocketEvent>('--#', undefined, failure).pipe(reauthOnExpiry({ expired: AuthExpired }))).toBe(
+        '--#',
+        undefined,
+        failure,
+      );
       expectObservable(NEVER.pipe(reauthOnExpiry({ expired: AuthExpired })), '^--!').toBe('---');
     });
   });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { defer, NEVER, tap, throwError, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import type { Jitter } from '../../lib/backoff.js';
+import { MAX_TIMER_MS, type Jitter } from '../../lib/backoff.js';
 import { CLOSE_CODES, retryPolicy } from '../../lib/close-codes.js';
 import {
   AuthRejectedError,
@@ -145,6 +145,52 @@ describe('retryWithBackoff', () => {
     });
   });
 
+  describe('the timer limit (2^31 - 1 ms)', () => {
+    it('waits maxDelay = 2147483647 ms at most, however far the exponential goes, and never less', () => {
+      const subscribedAt: number[] = [];
+      const delays: number[] = [];
+      const source$ = defer(() => {
+        subscribedAt.push(testScheduler.now());
+        return throwError(() => drop);
+      });
+      const errors: unknown[] = [];
+      testScheduler.run(() => {
+        const config = { initialDelay: 2_000_000_000, multiplier: 1e6, maxDelay: MAX_TIMER_MS, jitter: 'none', maxAttempts: 3 } as const;
+        source$
+          .pipe(retryWithBackoff({ ...config, scheduler: testScheduler, onRetry: ({ delay }) => delays.push(delay) }))
+          .subscribe({ error: (error: unknown) => errors.push(error) });
+      });
+      expect(errors[0]).to.be.instanceOf(RetryExhaustedError);
+      expect(delays).to.deep.equal([2_000_000_000, MAX_TIMER_MS, MAX_TIMER_MS]);
+      expect(subscribedAt).to.deep.equal([0, 2_000_000_000, 2_000_000_000 + MAX_TIMER_MS, 2_000_000_000 + 2 * MAX_TIMER_MS]);
+    });
+
+    it('never computes a delay over maxDelay with any jitter, for any attempt', () => {
+      for (const jitter of ['full', 'equal', 'decorrelated', 'none'] as const) {
+        const delays: number[] = [];
+        testScheduler.run(() => {
+          let failures = 0;
+          const source$ = defer(() => (++failures <= 60 ? throwError(() => drop) : NEVER));
+          source$
+            .pipe(
+              retryWithBackoff({
+                initialDelay: MAX_TIMER_MS,
+                maxDelay: MAX_TIMER_MS,
+                multiplier: 10,
+                jitter,
+                random: () => 0.999_999,
+                scheduler: testScheduler,
+                onRetry: ({ delay }) => delays.push(delay),
+              }),
+            )
+            .subscribe();
+        });
+        expect(delays, jitter).to.have.length(60);
+        expect(Math.max(...delays), jitter).to.be.at.most(MAX_TIMER_MS);
+      }
+    });
+  });
+
   describe('reconnecting events', () => {
     it('carry the attempt, the delay and the error that ended each connection, after onRetry', () => {
       testScheduler.run(({ cold, expectObservable, expectSubscriptions, flush }) => {
@@ -161,11 +207,7 @@ describe('retryWithBackoff', () => {
           tap((event) => log.push(`event ${event.type === 'reconnecting' ? event.attempt : event.type}`)),
         );
         // 4401 is fatal: it ends the stream unchanged, after two reconnects
-        expectObservable(result).toBe(
-          '--a 9ms -b 19ms -#',
-          { a: reconnecting(1, 10, drop), b: reconnecting(2, 20, silent) },
-          unauthorized,
-        );
+        expectObservable(result).toBe('--a 9ms -b 19ms -#', { a: reconnecting(1, 10, drop), b: reconnecting(2, 20, silent) }, unauthorized);
         expectSubscriptions(first.subscriptions).toBe('^-!');
         expectSubscriptions(second.subscriptions).toBe('12ms ^!');
         expectSubscriptions(third.subscriptions).toBe('33ms ^!');
@@ -224,10 +266,7 @@ describe('retryWithBackoff', () => {
         testScheduler.run(({ cold, expectObservable, expectSubscriptions, flush }) => {
           const source = cold<SocketEvent>('--#', undefined, error);
           let seen: unknown;
-          const result = source.pipe(
-            retryWithBackoff(linear()),
-            tap({ error: (caught: unknown) => (seen = caught) }),
-          );
+          const result = source.pipe(retryWithBackoff(linear()), tap({ error: (caught: unknown) => (seen = caught) }));
           expectObservable(result).toBe('--#', undefined, error);
           expectSubscriptions(source.subscriptions).toBe('^-!');
           flush();
@@ -241,7 +280,11 @@ describe('retryWithBackoff', () => {
         const source = cold<SocketEvent>('--#', undefined, unauthorized);
         const shouldRetry = retryPolicy({ ...CLOSE_CODES, 4401: 'retry' });
         const result = source.pipe(retryWithBackoff(linear({ shouldRetry, maxAttempts: 1 })));
-        expectObservable(result).toBe('--a 9ms --#', { a: reconnecting(1, 10, unauthorized) }, new RetryExhaustedError(1, 12, unauthorized));
+        expectObservable(result).toBe(
+          '--a 9ms --#',
+          { a: reconnecting(1, 10, unauthorized) },
+          new RetryExhaustedError(1, 12, unauthorized),
+        );
         expectSubscriptions(source.subscriptions).toBe(['^-!', '12ms ^-!']);
       });
     });
@@ -264,7 +307,11 @@ describe('retryWithBackoff', () => {
         const shouldRetry = () => {
           throw new RangeError('policy table corrupt');
         };
-        expectObservable(source.pipe(retryWithBackoff(linear({ shouldRetry })))).toBe('--#', undefined, new RangeError('policy table corrupt'));
+        expectObservable(source.pipe(retryWithBackoff(linear({ shouldRetry })))).toBe(
+          '--#',
+          undefined,
+          new RangeError('policy table corrupt'),
+        );
         expectSubscriptions(source.subscriptions).toBe('^-!');
       });
     });
@@ -275,11 +322,12 @@ describe('retryWithBackoff', () => {
       testScheduler.run(({ cold, expectObservable, expectSubscriptions, flush }) => {
         const source = cold<SocketEvent>('--#', undefined, drop);
         let seen: unknown;
-        const result = source.pipe(
-          retryWithBackoff(linear({ maxAttempts: 2 })),
-          tap({ error: (caught: unknown) => (seen = caught) }),
+        const result = source.pipe(retryWithBackoff(linear({ maxAttempts: 2 })), tap({ error: (caught: unknown) => (seen = caught) }));
+        expectObservable(result).toBe(
+          '--a 9ms --b 19ms --#',
+          { a: reconnecting(1, 10), b: reconnecting(2, 20) },
+          new RetryExhaustedError(2, 34, drop),
         );
-        expectObservable(result).toBe('--a 9ms --b 19ms --#', { a: reconnecting(1, 10), b: reconnecting(2, 20) }, new RetryExhaustedError(2, 34, drop));
         expectSubscriptions(source.subscriptions).toBe(['^-!', '12ms ^-!', '34ms ^-!']);
         flush();
         expect(seen).to.be.instanceOf(RetryExhaustedError);
@@ -302,7 +350,11 @@ describe('retryWithBackoff', () => {
         const source = cold<SocketEvent>('--#', undefined, drop);
         // failures at 2, 14 (12 ms in) and 36 (34 ms in)
         const result = source.pipe(retryWithBackoff(linear({ maxElapsed: time('------------------------------|') })));
-        expectObservable(result).toBe('--a 9ms --b 19ms --#', { a: reconnecting(1, 10), b: reconnecting(2, 20) }, new RetryExhaustedError(2, 34, drop));
+        expectObservable(result).toBe(
+          '--a 9ms --b 19ms --#',
+          { a: reconnecting(1, 10), b: reconnecting(2, 20) },
+          new RetryExhaustedError(2, 34, drop),
+        );
         expectSubscriptions(source.subscriptions).toBe(['^-!', '12ms ^-!', '34ms ^-!']);
       });
     });
@@ -311,7 +363,11 @@ describe('retryWithBackoff', () => {
       testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
         const source = cold<SocketEvent>('--#', undefined, drop);
         const result = source.pipe(retryWithBackoff(linear({ maxElapsed: 34 })));
-        expectObservable(result, '^ 40ms !').toBe('--a 9ms --b 19ms --c', { a: reconnecting(1, 10), b: reconnecting(2, 20), c: reconnecting(3, 40) });
+        expectObservable(result, '^ 40ms !').toBe('--a 9ms --b 19ms --c', {
+          a: reconnecting(1, 10),
+          b: reconnecting(2, 20),
+          c: reconnecting(3, 40),
+        });
         expectSubscriptions(source.subscriptions).toBe(['^-!', '12ms ^-!', '34ms ^-!']);
       });
     });
@@ -347,7 +403,10 @@ describe('retryWithBackoff', () => {
     it('counts an authenticated event as ready', () => {
       testScheduler.run(({ cold, expectObservable }) => {
         const authenticating = connection('authenticating');
-        const values = { o: { type: 'open', connection: authenticating }, A: { type: 'authenticated', connection: authenticating, reauth: false } } as const;
+        const values = {
+          o: { type: 'open', connection: authenticating },
+          A: { type: 'authenticated', connection: authenticating, reauth: false },
+        } as const;
         // acknowledged at 2, fails 7 ms later
         const source = cold<SocketEvent>('-oA------#', values, drop);
         const result = source.pipe(retryWithBackoff(linear({ resetAfter: 5 })));
@@ -495,6 +554,12 @@ describe('retryWithBackoff', () => {
       ['an unknown jitter', { jitter: 'random' as Jitter }, 'jitter'],
       ['a negative maxElapsed', { maxElapsed: -1 }, 'maxElapsed'],
       ['a NaN resetAfter', { resetAfter: Number.NaN }, 'resetAfter'],
+      // Above 2^31 - 1 ms a runtime fires the timer at once: a reconnect loop, or an instant reset.
+      ['an initialDelay over the timer limit', { initialDelay: MAX_TIMER_MS + 1, maxDelay: MAX_TIMER_MS + 1 }, 'initialDelay'],
+      ['an infinite initialDelay', { initialDelay: Infinity }, 'initialDelay'],
+      ['a maxDelay over the timer limit', { maxDelay: MAX_TIMER_MS + 1 }, 'maxDelay'],
+      ['a maxDelay of 30 days', { maxDelay: 30 * 24 * 3_600_000 }, 'maxDelay'],
+      ['a resetAfter over the timer limit', { resetAfter: MAX_TIMER_MS + 1 }, 'resetAfter'],
       ['a random that is not a function', { random: 0.5 as unknown as () => number }, 'random'],
       ['a shouldRetry that is not a function', { shouldRetry: true as unknown as () => boolean }, 'shouldRetry'],
       ['an onRetry that is not a function', { onRetry: 'log' as unknown as () => void }, 'onRetry'],
@@ -505,6 +570,14 @@ describe('retryWithBackoff', () => {
       });
     }
 
+    it('names the option and the limit in the message', () => {
+      expect(() => retryWithBackoff({ maxDelay: 3e9 })).to.throw(
+        TypeError,
+        'retryWithBackoff: maxDelay must be a number of ms from 0 to 2147483647, got 3000000000',
+      );
+      expect(() => retryWithBackoff({ resetAfter: 3e9 })).to.throw(TypeError, /or Infinity \(never reset\), got 3000000000$/);
+    });
+
     it('accepts the limits', () => {
       const good: Array<RetryWithBackoffConfig | number | undefined> = [
         undefined,
@@ -512,6 +585,7 @@ describe('retryWithBackoff', () => {
         0,
         Infinity,
         { initialDelay: 0, maxDelay: 0, multiplier: 1, maxAttempts: Infinity, maxElapsed: 0, resetAfter: Infinity },
+        { initialDelay: MAX_TIMER_MS, maxDelay: MAX_TIMER_MS, resetAfter: MAX_TIMER_MS, maxElapsed: Infinity },
         ...(['full', 'equal', 'decorrelated', 'none'] as const).map((jitter) => ({ jitter })),
       ];
       for (const config of good) {

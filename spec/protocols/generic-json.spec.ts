@@ -4,11 +4,7 @@ import { AuthClosedError, AuthRejectedError } from '../../lib/errors.js';
 import { matchesPattern, toFrameMatcher } from '../../lib/protocols/frame-pattern.js';
 import { genericJson, type GenericJsonOptions } from '../../lib/protocols/generic-json.js';
 import { connect, type SocketSession } from '../../lib/session/connect.js';
-import {
-  ACTION_AUTH_SHAPE,
-  GenericJsonGateway,
-  GUEST_AUTH_SHAPE,
-} from '../../lib/testing/protocol-gateways/generic-json-gateway.js';
+import { ACTION_AUTH_SHAPE, GenericJsonGateway, GUEST_AUTH_SHAPE } from '../../lib/testing/protocol-gateways/generic-json-gateway.js';
 import { eventually, FAST_RETRY, NodeWebSocket, reach, recordStates } from './protocol-helpers.js';
 
 describe('genericJson preset', () => {
@@ -170,7 +166,12 @@ describe('genericJson preset', () => {
         url: gateway.url,
         WebSocketCtor: NodeWebSocket,
         inbound: t.unknown,
-        ...genericJson({ token: () => gateway.issueToken(), authFrame: { type: 'auth', guestId: 'guest-7' }, reject: false, retry: FAST_RETRY }),
+        ...genericJson({
+          token: () => gateway.issueToken(),
+          authFrame: { type: 'auth', guestId: 'guest-7' },
+          reject: false,
+          retry: FAST_RETRY,
+        }),
       });
       await session.send({ type: 'chat', text: 'hello' });
       await eventually(() => gateway.received.length === 1, 'the frame at the gateway');

@@ -1,6 +1,10 @@
 import { expect } from 'chai';
 import { HeartbeatTimeoutError, RetryExhaustedError } from '../../lib/errors.js';
-import { genesysNotifications, type GenesysNotification, type GenesysNotificationsOptions } from '../../lib/protocols/genesys-notifications.js';
+import {
+  genesysNotifications,
+  type GenesysNotification,
+  type GenesysNotificationsOptions,
+} from '../../lib/protocols/genesys-notifications.js';
 import { connect, type SocketSession } from '../../lib/session/connect.js';
 import { ServerDrainingError } from '../../lib/session/errors.js';
 import type { SessionState } from '../../lib/session/session-state.js';
@@ -13,7 +17,10 @@ describe('genesysNotifications preset', () => {
   let channelUrl: string;
 
   const open = (overrides: Partial<GenesysNotificationsOptions> = {}) => {
-    session = connect({ WebSocketCtor: NodeWebSocket, ...genesysNotifications({ channelUrl, heartbeatInterval: 30, retry: FAST_RETRY, ...overrides }) });
+    session = connect({
+      WebSocketCtor: NodeWebSocket,
+      ...genesysNotifications({ channelUrl, heartbeatInterval: 30, retry: FAST_RETRY, ...overrides }),
+    });
     return session;
   };
   const reconnectingCause = async (): Promise<unknown> =>
@@ -36,7 +43,10 @@ describe('genesysNotifications preset', () => {
     await eventually(() => gateway.heartbeats >= 3, 'three heartbeats');
     gateway.publish('v2.users.u1.presence', { presenceDefinition: { systemPresence: 'Available' } });
     await eventually(() => seen.length === 1, 'the notification');
-    expect(seen[0]).to.deep.include({ topicName: 'v2.users.u1.presence', eventBody: { presenceDefinition: { systemPresence: 'Available' } } });
+    expect(seen[0]).to.deep.include({
+      topicName: 'v2.users.u1.presence',
+      eventBody: { presenceDefinition: { systemPresence: 'Available' } },
+    });
     expect(session!.state.type).to.equal('ready');
   });
 
@@ -75,9 +85,14 @@ describe('genesysNotifications preset', () => {
   });
 
   it('keeps the channel URL (the credential) out of every error', async () => {
-    expect(() => genesysNotifications({ channelUrl: 'streaming-0-secret-channel' })).to.throw(TypeError, /connectUri/).and.not.match(/secret-channel/);
+    expect(() => genesysNotifications({ channelUrl: 'streaming-0-secret-channel' }))
+      .to.throw(TypeError, /connectUri/)
+      .and.not.match(/secret-channel/);
     const unknownChannel = channelUrl.replace(/streaming-0-[^/]+$/, 'streaming-0-unknown-secret');
-    session = connect({ WebSocketCtor: NodeWebSocket, ...genesysNotifications({ channelUrl: unknownChannel, retry: { ...FAST_RETRY, maxAttempts: 1 } }) });
+    session = connect({
+      WebSocketCtor: NodeWebSocket,
+      ...genesysNotifications({ channelUrl: unknownChannel, retry: { ...FAST_RETRY, maxAttempts: 1 } }),
+    });
     session.messages$.subscribe({ error: () => undefined });
     const closed = await reach(session, 'closed');
     const error = (closed as { error?: unknown }).error as RetryExhaustedError;

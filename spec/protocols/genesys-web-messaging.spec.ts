@@ -5,12 +5,15 @@ import { AuthRejectedError } from '../../lib/errors.js';
 import { GenesysConnectionClosedError, GenesysSessionExpiredError } from '../../lib/protocols/errors.js';
 import {
   GENESYS_HEALTH_CHECK_ID,
+  GenesysErrorResponse,
   genesysWebMessaging,
+  type GenesysOnMessage,
   type GenesysInbound,
   type GenesysText,
   type GenesysWebMessagingOptions,
 } from '../../lib/protocols/genesys-web-messaging.js';
 import { connect, type SocketSession } from '../../lib/session/connect.js';
+import { SendRejectedError } from '../../lib/session/send-rejected-error.js';
 import {
   GenesysWebMessagingGateway,
   type GenesysWebMessagingGatewayOptions,
@@ -41,7 +44,15 @@ describe('genesysWebMessaging preset', () => {
   const open = (overrides: Partial<GenesysWebMessagingOptions> = {}) => {
     session = connect({
       WebSocketCtor: spyingWebSocket(sent),
-      ...genesysWebMessaging({ url: gateway.url, deploymentId: gateway.deploymentId, token, pingInterval: 0, configureTimeout: 1000, retry: FAST_RETRY, ...overrides }),
+      ...genesysWebMessaging({
+        url: gateway.url,
+        deploymentId: gateway.deploymentId,
+        token,
+        pingInterval: 0,
+        configureTimeout: 1000,
+        retry: FAST_RETRY,
+        ...overrides,
+      }),
     });
     return session;
   };
@@ -58,11 +69,18 @@ describe('genesysWebMessaging preset', () => {
 
   describe('options', () => {
     it('builds the regional endpoint, and refuses a missing deployment, a token that is not a uuid, or a keepalive under 30 s', () => {
-      expect(genesysWebMessaging({ region: 'mypurecloud.ie', deploymentId: 'd-1', token }).url).to.equal('wss://webmessaging.mypurecloud.ie/v1?deploymentId=d-1');
+      expect(genesysWebMessaging({ region: 'mypurecloud.ie', deploymentId: 'd-1', token }).url).to.equal(
+        'wss://webmessaging.mypurecloud.ie/v1?deploymentId=d-1',
+      );
       expect(() => genesysWebMessaging({ region: 'r', deploymentId: '', token })).to.throw(TypeError, /deploymentId/);
-      expect(() => genesysWebMessaging({ region: 'r', deploymentId: 'd', token: 'secret-not-uuid' })).to.throw(TypeError, /token must be a session uuid/).and.not.match(/secret-not-uuid/);
+      expect(() => genesysWebMessaging({ region: 'r', deploymentId: 'd', token: 'secret-not-uuid' }))
+        .to.throw(TypeError, /token must be a session uuid/)
+        .and.not.match(/secret-not-uuid/);
       expect(() => genesysWebMessaging({ deploymentId: 'd', token })).to.throw(TypeError, /region is required/);
-      expect(() => genesysWebMessaging({ region: 'r', deploymentId: 'd', token, pingInterval: 5000 })).to.throw(TypeError, /at least 30000/);
+      expect(() => genesysWebMessaging({ region: 'r', deploymentId: 'd', token, pingInterval: 5000 })).to.throw(
+        TypeError,
+        /at least 30000/,
+      );
     });
   });
 
@@ -84,7 +102,11 @@ describe('genesysWebMessaging preset', () => {
       const receipt = session!.send({ text: 'hello', id: 'c-1' });
       await receipt;
       expect(receipt.status).to.equal('acknowledged');
-      expect(sent[1]).to.deep.equal({ action: 'onMessage', token, message: { type: 'Text', text: 'hello', metadata: { customMessageId: 'c-1' } } });
+      expect(sent[1]).to.deep.equal({
+        action: 'onMessage',
+        token,
+        message: { type: 'Text', text: 'hello', metadata: { customMessageId: 'c-1' } },
+      });
       expect(gateway.accepted.map((message) => [message.text, message.customMessageId])).to.deep.equal([['hello', 'c-1']]);
       gateway.agentSays('Hi, how can I help?');
       await eventually(() => seen.length === 2, 'the echo and the agent message');
@@ -116,6 +138,34 @@ describe('genesysWebMessaging preset', () => {
       expect(gateway.accepted.map((message) => message.text)).to.deep.equal(texts);
       expect(receipts.map((receipt) => receipt.status)).to.deep.equal(texts.map(() => 'acknowledged'));
       expect(session!.state.type).to.equal('ready');
+    });
+
+    it('gives up a message refused with 4011 (too long): SendRejectedError, and it is not re-sent after a reconnect', async () => {
+      await start({ maxTextLength: 10 });
+      const seen: GenesysInbound[] = [];
+      open().messages$.subscribe((frame) => seen.push(frame));
+      const tooLong = session!.send({ text: 'x'.repeat(11), id: 'long-1' });
+      const fine = session!.send({ text: 'short', id: 'short-1' });
+      const error = await tooLong.then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+      await fine;
+      expect(error).to.be.instanceOf(SendRejectedError).and.to.include({ serverCode: 4011 });
+      expect((error as Error).message)
+        .to.include('message too long')
+        .and.not.include(token);
+      expect(session!.pending).to.equal(0);
+      // the app still sees the error frame
+      expect(seen.some((frame) => GenesysErrorResponse.is(frame) && frame.code === 4011)).to.equal(true);
+      gateway.dropAll();
+      await reach(session!, 'reconnecting');
+      await reach(session!, 'ready');
+      await session!.send({ text: 'after', id: 'after-1' });
+      const written = sent
+        .filter((frame) => frame['action'] === 'onMessage')
+        .map((frame) => (frame as unknown as GenesysOnMessage).message.metadata.customMessageId);
+      expect(written).to.deep.equal(['long-1', 'short-1', 'after-1']);
     });
 
     it('reconnects after a drop with configureSession and the same token; the server finds the session', async () => {

@@ -44,7 +44,9 @@ const schema = new GraphQLSchema({
 });
 
 /** Starts the server; `acceptToken` decides which `connectionParams.token` onConnect accepts. */
-export async function startGraphqlWsServer(acceptToken: (token: unknown) => boolean = (token) => token === 'valid'): Promise<GraphqlWsTestServer> {
+export async function startGraphqlWsServer(
+  acceptToken: (token: unknown) => boolean = (token) => token === 'valid',
+): Promise<GraphqlWsTestServer> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/graphql' });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   const received: GraphqlWsTestServer['received'] = [];

@@ -52,9 +52,11 @@ describe('graphqlWs preset (against the real graphql-ws server)', () => {
 
   it('runs a subscription: subscribe after the ack, typed next payloads, then complete', async () => {
     const results = await lastValueFrom(
-      graphqlSubscribe(open(), { query: 'subscription ($to: Int!) { count(to: $to) }', variables: { to: 3 } }, { data: t.type({ count: t.number }) }).pipe(
-        toArray(),
-      ),
+      graphqlSubscribe(
+        open(),
+        { query: 'subscription ($to: Int!) { count(to: $to) }', variables: { to: 3 } },
+        { data: t.type({ count: t.number }) },
+      ).pipe(toArray()),
     );
     expect(results.map((result) => result.data?.count)).to.deep.equal([1, 2, 3]);
     const [init, subscribe] = server.received.map((entry) => entry.frame.type);
@@ -83,16 +85,20 @@ describe('graphqlWs preset (against the real graphql-ws server)', () => {
   });
 
   it('sends complete when the subscriber leaves early', async () => {
-    await firstValueFrom(graphqlSubscribe(open(), { query: 'subscription { ticks(everyMs: 10) }' }, { id: 'early' }).pipe(take(2), toArray()));
+    await firstValueFrom(
+      graphqlSubscribe(open(), { query: 'subscription { ticks(everyMs: 10) }' }, { id: 'early' }).pipe(take(2), toArray()),
+    );
     await eventually(() => frames('complete').length === 1, 'the complete frame');
     expect(frames('complete')[0]!.frame).to.deep.equal({ id: 'early', type: 'complete' });
   });
 
   it('subscribes again under the same id on the new socket after a reconnect', async () => {
     const seen: number[] = [];
-    const subscription = graphqlSubscribe<{ ticks: number }>(open(), { query: 'subscription { ticks(everyMs: 15) }' }, { id: 'ticker' }).subscribe(
-      (result) => seen.push(result.data!.ticks),
-    );
+    const subscription = graphqlSubscribe<{ ticks: number }>(
+      open(),
+      { query: 'subscription { ticks(everyMs: 15) }' },
+      { id: 'ticker' },
+    ).subscribe((result) => seen.push(result.data!.ticks));
     await eventually(() => seen.length >= 2, 'two ticks');
     for (const socket of server.sockets()) socket.terminate();
     await reach(session!, 'reconnecting');
@@ -110,8 +116,12 @@ describe('graphqlWs preset (against the real graphql-ws server)', () => {
 
   it('ends the session on 4409 (two operations with one id): a client bug, fatal', async () => {
     open();
-    const first = graphqlSubscribe(session!, { query: 'subscription { ticks(everyMs: 50) }' }, { id: 'same' }).subscribe({ error: () => undefined });
-    const second = graphqlSubscribe(session!, { query: 'subscription { ticks(everyMs: 50) }' }, { id: 'same' }).subscribe({ error: () => undefined });
+    const first = graphqlSubscribe(session!, { query: 'subscription { ticks(everyMs: 50) }' }, { id: 'same' }).subscribe({
+      error: () => undefined,
+    });
+    const second = graphqlSubscribe(session!, { query: 'subscription { ticks(everyMs: 50) }' }, { id: 'same' }).subscribe({
+      error: () => undefined,
+    });
     const closed = await reach(session!, 'closed');
     const error = (closed as { error?: unknown }).error as ConnectionClosedError;
     expect(error).to.be.instanceOf(ConnectionClosedError);
@@ -162,10 +172,13 @@ describe('graphqlWs preset (against the real graphql-ws server)', () => {
   });
 
   describe('close codes', () => {
-    const verdict = (code: number) => (retryPolicy(GRAPHQL_WS_CLOSE_CODES)(new ConnectionClosedError(code, '', true, 'ready', 1)) ? 'retry' : 'fatal');
+    const verdict = (code: number) =>
+      retryPolicy(GRAPHQL_WS_CLOSE_CODES)(new ConnectionClosedError(code, '', true, 'ready', 1)) ? 'retry' : 'fatal';
 
     it('follows the graphql-ws client: client bugs and server errors are fatal, timeouts and terminations retried', () => {
-      const table = Object.fromEntries([4004, 4005, 4400, 4401, 4403, 4406, 4408, 4409, 4429, 4499, 4500, 4504, 1000, 1006].map((code) => [code, verdict(code)]));
+      const table = Object.fromEntries(
+        [4004, 4005, 4400, 4401, 4403, 4406, 4408, 4409, 4429, 4499, 4500, 4504, 1000, 1006].map((code) => [code, verdict(code)]),
+      );
       expect(table).to.deep.equal({
         4004: 'fatal',
         4005: 'fatal',

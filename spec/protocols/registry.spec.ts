@@ -12,7 +12,9 @@ describe('PRESETS registry', () => {
       expect(entry.description).to.be.a('string').and.not.equal('');
       expect(entry.options.length).to.be.greaterThan(0);
     }
-    const secrets = Object.fromEntries(Object.entries(PRESETS).map(([name, entry]) => [name, entry.options.filter((option) => option.secret).map((option) => option.name)]));
+    const secrets = Object.fromEntries(
+      Object.entries(PRESETS).map(([name, entry]) => [name, entry.options.filter((option) => option.secret).map((option) => option.name)]),
+    );
     expect(secrets).to.deep.equal({
       'generic-json': ['token'],
       'graphql-ws': ['token'],
@@ -24,14 +26,23 @@ describe('PRESETS registry', () => {
   it('builds configs that connect() accepts from string options', () => {
     const token = randomUUID();
     const configs = [
-      PRESETS['generic-json']!.create({ url: 'ws://127.0.0.1:1', token: 't', ack: '{"action":"auth","status":"success"}', reject: 'none', pingInterval: '5000' }),
+      PRESETS['generic-json']!.create({
+        url: 'ws://127.0.0.1:1',
+        token: 't',
+        ack: '{"action":"auth","status":"success"}',
+        reject: 'none',
+        pingInterval: '5000',
+      }),
       PRESETS['graphql-ws']!.create({ url: 'ws://127.0.0.1:1/graphql', token: 't', connectionParams: '{"auth":{"bearer":"{{token}}"}}' }),
       PRESETS['genesys-web-messaging']!.create({ region: 'mypurecloud.com', deploymentId: 'd-1', token }),
       PRESETS['genesys-notifications']!.create({ url: 'wss://streaming.mypurecloud.com/channels/streaming-0-x' }),
     ];
     for (const config of configs) connect({ ...config, WebSocketCtor: NodeWebSocket }).close();
     expect(configs[0]!.auth!.reject).to.equal(undefined);
-    expect(configs[1]!.auth!.message({ auth: { bearer: 't' } }, { lastId: undefined })).to.deep.equal({ type: 'connection_init', payload: { auth: { bearer: 't' } } });
+    expect(configs[1]!.auth!.message({ auth: { bearer: 't' } }, { lastId: undefined })).to.deep.equal({
+      type: 'connection_init',
+      payload: { auth: { bearer: 't' } },
+    });
     expect(configs[2]!.url).to.equal('wss://webmessaging.mypurecloud.com/v1?deploymentId=d-1');
   });
 
@@ -43,9 +54,18 @@ describe('PRESETS registry', () => {
 
   it('names the missing or malformed option, never echoing a secret', () => {
     expect(() => PRESETS['generic-json']!.create({ url: 'ws://x' })).to.throw(TypeError, /option token is required/);
-    expect(() => PRESETS['generic-json']!.create({ url: 'ws://x', token: 't', pingInterval: 'soon' })).to.throw(TypeError, /pingInterval must be a number/);
-    expect(() => PRESETS['generic-json']!.create({ url: 'ws://x', token: 't', ack: '{oops' })).to.throw(TypeError, /ack must be a JSON object/);
-    expect(() => PRESETS['graphql-ws']!.create({ url: 'ws://x', connectionParams: '{"t":"{{token}}"}' })).to.throw(TypeError, /token is required/);
+    expect(() => PRESETS['generic-json']!.create({ url: 'ws://x', token: 't', pingInterval: 'soon' })).to.throw(
+      TypeError,
+      /pingInterval must be a number/,
+    );
+    expect(() => PRESETS['generic-json']!.create({ url: 'ws://x', token: 't', ack: '{oops' })).to.throw(
+      TypeError,
+      /ack must be a JSON object/,
+    );
+    expect(() => PRESETS['graphql-ws']!.create({ url: 'ws://x', connectionParams: '{"t":"{{token}}"}' })).to.throw(
+      TypeError,
+      /token is required/,
+    );
     expect(() => PRESETS['genesys-web-messaging']!.create({ region: 'r', deploymentId: 'd', token: 'hunter2-secret' }))
       .to.throw(TypeError)
       .and.not.match(/hunter2/);

@@ -25,9 +25,10 @@ export interface SoakOptions {
   /** How long to wait after the chaos for every session to catch up, in ms. */
   readonly settleMs: number;
   /**
-   * Give each session `resume.from: 0`. A session that drops before its first message has no
-   * `lastId`, so it asks for no replay and loses what was published meanwhile (docs/reliability.md,
-   * findings); the soak's sessions exist before any message, so "from 0" is their true position.
+   * Give each session `resume.from: 0` (the soak's sessions exist before any message, so "from 0"
+   * is their true position). With `false`, sessions take their starting position from the auth
+   * ack's `lastId` instead (`resume.fromAck`), as an app that joins a live stream would: a drop
+   * before the first message then still resumes from there and loses nothing.
    * @default true
    */
   readonly resumeFromStart?: boolean;
@@ -367,7 +368,11 @@ function openSession(index: number, options: SoakOptions, gateway: ReferenceGate
     grace: Infinity,
     maxQueued: 1_000_000,
     sendAck: { keyOf: (message) => message.clientId, ackedKey: (frame) => (Accepted.is(frame) ? frame.clientId : undefined) },
-    resume: { idOf: (message) => message.id, window: 10_000, ...(options.resumeFromStart === false ? {} : { from: 0 }) },
+    resume: {
+      idOf: (message) => message.id,
+      window: 10_000,
+      ...(options.resumeFromStart === false ? { fromAck: (ack: unknown) => (AuthOk.is(ack) ? ack.lastId : undefined) } : { from: 0 }),
+    },
     drain: Draining,
   });
   const tracked: Tracked = {

@@ -206,8 +206,7 @@ describe('fuzzing inbound frames (fast-check)', () => {
     expect(failures[0]).to.be.instanceOf(TypeError); // the app's bug, surfaced where the app listens
   });
 
-  // Known bug, reported to the owner of lib/decode.ts and lib/operators/messages.ts: unskip once fixed.
-  it.skip('BUG: a frame nested too deeply for a recursive codec is reported, not thrown (stack overflow)', async () => {
+  it('a frame nested too deeply for a recursive codec is reported as a schema DecodeError, not thrown (stack overflow)', async () => {
     interface Tree {
       children: Tree[];
     }
@@ -217,12 +216,18 @@ describe('fuzzing inbound frames (fast-check)', () => {
     const scheduler = new TestScheduler(() => undefined);
     const { WebSocketCtor } = scriptedWebSocket(scheduler, () => from([serverOpen(), serverFrame(deep)]));
     const reported: DecodeError[] = [];
+    const failures: unknown[] = [];
     fromWebSocket('ws://gateway.test', { WebSocketCtor, scheduler, maxFrameBytes: Infinity })
       .pipe(messages(Tree, { onInvalid: (error) => reported.push(error) }))
-      .subscribe();
+      .subscribe({ error: (error: unknown) => failures.push(error) });
     scheduler.flush();
     expect(await unhandled.settle()).to.deep.equal([]);
+    expect(failures).to.deep.equal([]);
     expect(reported).to.have.length(1);
+    assertWellFormedDecodeError(reported[0]);
+    expect(reported[0]!.kind).to.equal('schema');
+    expect(reported[0]!.issues).to.deep.equal(['at (root): the codec threw RangeError: Maximum call stack size exceeded']);
+    expect(reported[0]!.size).to.equal(deep.length);
   });
 });
 

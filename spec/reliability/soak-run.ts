@@ -9,7 +9,7 @@ import { formatReport, runSoak } from './chaos-soak.js';
  *
  *   npm run soak -- --seed 42 --sessions 50 --duration 180
  *   --faults-per-second 8 --sends-per-second 40 --publishes-per-second 4 --settle 60 --json
- *   --no-resume-point   sessions start without resume.from: a drop before the first message loses messages
+ *   --no-resume-point   sessions take their position from the auth ack (resume.fromAck) instead of from: 0
  */
 const { values } = parseArgs({
   options: {

@@ -3,7 +3,7 @@ import * as t from 'io-ts';
 import { filter, firstValueFrom, timeout, type Subscription } from 'rxjs';
 import { WebSocket } from 'ws';
 import type { WebSocketCtor } from '../../lib/web-socket-like.js';
-import { AuthClosedError } from '../../lib/errors.js';
+import { AuthClosedError, FrameRejectedError } from '../../lib/errors.js';
 import { connect, type ConnectConfig, type SocketSession } from '../../lib/session/connect.js';
 import { SessionClosedError } from '../../lib/session/errors.js';
 import type { SendReceipt } from '../../lib/session/send-receipt.js';
@@ -156,6 +156,48 @@ describe('connect() against the reference gateway (real ws on 127.0.0.1)', funct
     await nextState(session, 'ready');
     await eventually(() => received.length === 3, 'the replayed messages');
     expect(received).to.deep.equal(['one', 'two (while down)', 'three (while down)']);
+  });
+
+  it("resumes from the auth ack's lastId (resume.fromAck) after a drop before the first message; without it the message is lost", async () => {
+    await start();
+    gateway.publish('old 1');
+    gateway.publish('old 2');
+    const idOf = (message: Inbound) => (message.type === 'message' ? message.id : undefined);
+    const fromAck = (ack: unknown) => (AuthOk.is(ack) ? ack.lastId : undefined);
+    session = chatSession(gateway, { resume: { idOf, fromAck } });
+    const control = chatSession(gateway, { resume: { idOf } });
+    const received: string[] = [];
+    const controlReceived: string[] = [];
+    subscriptions.push(session.messages$.subscribe((message) => message.type === 'message' && received.push(message.text)));
+    subscriptions.push(control.messages$.subscribe((message) => message.type === 'message' && controlReceived.push(message.text)));
+    try {
+      await Promise.all([nextState(session, 'ready'), nextState(control, 'ready')]);
+      const back = Promise.all([nextState(session, 'reconnecting'), nextState(control, 'reconnecting')]);
+      gateway.dropAll();
+      gateway.publish('while down'); // no authenticated socket gets it live
+      await back;
+      await Promise.all([nextState(session, 'ready'), nextState(control, 'ready')]);
+      gateway.publish('after');
+      await eventually(() => received.includes('after') && controlReceived.includes('after'), "both sessions to get 'after'");
+      // the ack said lastId 2: the old messages are not replayed, the one published while down is
+      expect(received).to.deep.equal(['while down', 'after']);
+      expect(controlReceived).to.deep.equal(['after']);
+      expect(gateway.events.filter((event) => event.kind === 'auth_ok')).to.have.length(4); // two connects each
+    } finally {
+      control.close();
+    }
+  });
+
+  it('passes maxPayload to ws: a larger frame ends the session with FrameRejectedError (1009) before it is buffered', async () => {
+    await start();
+    session = chatSession(gateway, { maxPayload: 512, maxFrameBytes: 256 });
+    const failure = new Promise<unknown>((resolve) => subscriptions.push(session!.messages$.subscribe({ error: resolve })));
+    await nextState(session, 'ready');
+    gateway.publish('x'.repeat(1024));
+    const error = await failure;
+    expect(error).to.be.instanceOf(FrameRejectedError);
+    expect(error).to.deep.include({ kind: 'too-large', closeCode: 1009 });
+    expect(session.state.type).to.equal('closed');
   });
 
   it('writes sends queued before the first connect after the auth ack, in order', async () => {

@@ -642,14 +642,31 @@ describe('connect', () => {
       ['auth.message', { token: 'x', auth: { message: 1 as never, ack: () => true } }, /connect: auth\.message/],
       ['auth.ack', { token: 'x', auth: { message: () => ({}), ack: 1 as never } }, /connect: auth\.ack/],
       ['grace', { grace: -1 }, /connect: grace/],
+      [
+        'grace over the longest timer (it would fire at once)',
+        { grace: 2 ** 31 },
+        /connect: grace must be a number of ms from 0 to 2147483647/,
+      ],
       ['maxQueued', { maxQueued: 0 }, /connect: maxQueued/],
       ['overflow', { overflow: 'drop-newest' as never }, /connect: overflow/],
       ['expireAfter', { expireAfter: 0 }, /connect: expireAfter/],
+      [
+        'expireAfter over the longest timer',
+        { expireAfter: 2 ** 31 },
+        /connect: expireAfter must be a number of ms above 0 and at most 2147483647/,
+      ],
       ['sendAck', { sendAck: { keyOf: () => 'x' } as never }, /connect: sendAck/],
+      ['sendAck.failed', { sendAck: { keyOf: () => 'x', ackedKey: () => undefined, failed: 5 as never } }, /connect: sendAck\.failed/],
       ['rateLimit.messages', { rateLimit: { messages: 0, perMs: 1000 } }, /connect: rateLimit\.messages/],
       ['rateLimit.perMs', { rateLimit: { messages: 2, perMs: -1 } }, /connect: rateLimit\.perMs/],
+      ['rateLimit.perMs over the longest timer', { rateLimit: { messages: 2, perMs: 2 ** 31 } }, /connect: rateLimit\.perMs .*2147483647/],
+      ['rateLimit.perMs Infinity', { rateLimit: { messages: 2, perMs: Infinity } }, /connect: rateLimit\.perMs/],
       ['retryAfter', { retryAfter: 5 as never }, /connect: retryAfter/],
       ['resume.idOf', { resume: {} as never }, /connect: resume\.idOf/],
+      ['resume.fromAck', { resume: { idOf: () => 1, fromAck: 1 as never } }, /connect: resume\.fromAck must be a function/],
+      ['resume.fromAck without auth', { resume: { idOf: () => 1, fromAck: () => 1 } }, /connect: resume\.fromAck needs auth/],
+      ['maxPayload', { maxPayload: 0, WebSocketCtor: function () {} as never }, /connect: maxPayload must be a positive integer/],
+      ['maxPayload without WebSocketCtor', { maxPayload: 1024 }, /connect: maxPayload needs WebSocketCtor/],
       ['drain', { drain: 'draining' as never }, /connect: drain/],
       ['reconnectNow', { reconnectNow: (() => undefined) as never }, /connect: reconnectNow/],
       ['plain ws:// to another machine (core)', { url: 'ws://chat.example.com' }, /allowInsecure: true/],
@@ -661,6 +678,30 @@ describe('connect', () => {
         expect(() => connect({ ...base(), ...overrides } as ConnectConfig<Msg, Send>)).to.throw(TypeError, message);
       });
     }
+
+    it('accepts timer options up to 2147483647 ms, and Infinity where it means never', () => {
+      const WebSocketCtor = function () {} as never;
+      for (const overrides of [
+        { grace: 2 ** 31 - 1, expireAfter: 2 ** 31 - 1, rateLimit: { messages: 1, perMs: 2 ** 31 - 1 } },
+        { grace: Infinity, expireAfter: Infinity },
+      ]) {
+        connect({ ...base(), WebSocketCtor, ...overrides }).close();
+      }
+    });
+
+    it('fails a send whose own expireAfter is over the longest timer with a TypeError naming it', async () => {
+      const session = connect({ ...base(), WebSocketCtor: function () {} as never, retry: false });
+      const tooLong = session.send({ type: 'send', clientId: 'c-1', text: 'x' }, { expireAfter: 2 ** 31 });
+      expect(tooLong.status).to.equal('failed');
+      const error = await tooLong.then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+      expect(error).to.be.instanceOf(TypeError);
+      expect((error as Error).message).to.match(/send: expireAfter must be a number of ms above 0 and at most 2147483647/);
+      expect(session.send({ type: 'send', clientId: 'c-2', text: 'x' }, { expireAfter: Infinity }).status).to.equal('queued');
+      session.close();
+    });
 
     it('infers In and Out from the codecs', () => {
       const session = connect({

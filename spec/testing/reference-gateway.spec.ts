@@ -1,15 +1,7 @@
 import { expect } from 'chai';
 import { connect } from 'node:net';
 import { WebSocket } from 'ws';
-import {
-  Accepted,
-  AuthError,
-  AuthOk,
-  ChatMessage,
-  ClientFrame,
-  Draining,
-  ServerFrame,
-} from '../../lib/testing/gateway-protocol.js';
+import { Accepted, AuthError, AuthOk, ChatMessage, ClientFrame, Draining, ServerFrame } from '../../lib/testing/gateway-protocol.js';
 import { ReferenceGateway, type ReferenceGatewayOptions } from '../../lib/testing/reference-gateway.js';
 
 /** One frame as the raw client saw it. */
@@ -160,6 +152,7 @@ describe('ReferenceGateway', () => {
       const frames: unknown[] = [
         { type: 'message', id: 1, clientId: 'c', from: 'u', text: 't', sentAt: 1 },
         { type: 'auth_ok', sessionId: 's', expiresAt: 1 },
+        { type: 'auth_ok', sessionId: 's', expiresAt: 1, lastId: 0 },
         { type: 'auth_error', reason: 'missing scope' },
         { type: 'auth_expired' },
         { type: 'pong' },
@@ -171,6 +164,7 @@ describe('ReferenceGateway', () => {
       for (const frame of frames) expect(ServerFrame.is(frame), JSON.stringify(frame)).to.equal(true);
       expect(ChatMessage.is({ type: 'message', id: 'not-a-number' })).to.equal(false);
       expect(AuthError.is({ type: 'auth_error', reason: 'nope' })).to.equal(false);
+      expect(AuthOk.is({ type: 'auth_ok', sessionId: 's', expiresAt: 1, lastId: '7' })).to.equal(false);
       expect(ServerFrame.is({ type: 'hello' })).to.equal(false);
     });
 
@@ -476,6 +470,26 @@ describe('ReferenceGateway', () => {
       expect(await client.nextJson()).to.include({ id: 4, text: 'd' });
     });
 
+    it("auth_ok carries the server's position (lastId: the newest stored id, 0 before any), on auth and re-auth", async () => {
+      const gateway = await startGateway();
+      const first = await authed(gateway);
+      expect(first.ok.lastId).to.equal(0);
+      gateway.publish('a');
+      gateway.publish('b');
+      const second = await authed(gateway);
+      expect(second.ok.lastId).to.equal(2);
+      expect(await first.client.nextJson()).to.include({ id: 1 });
+      expect(await first.client.nextJson()).to.include({ id: 2 });
+      // resuming from the ack's position replays what came after it, and nothing before
+      gateway.publish('c');
+      const resumed = await authed(gateway, { resumeFrom: second.ok.lastId! });
+      expect(resumed.ok.lastId).to.equal(3);
+      expect(await resumed.client.nextJson()).to.include({ id: 3, text: 'c' });
+      second.client.send({ type: 'auth', token: gateway.issueToken() });
+      expect(await second.client.nextJson()).to.include({ type: 'message', id: 3 });
+      expect(await second.client.nextJson()).to.include({ type: 'auth_ok', lastId: 3 });
+    });
+
     it('replays nothing without resumeFrom', async () => {
       const gateway = await startGateway();
       gateway.publish('old');
@@ -657,9 +671,7 @@ describe('ReferenceGateway', () => {
       expect((await b.closed()).code).to.equal(1006);
       await until(() => gateway.connectionCount === 0, 1000, 'the gateway to forget them');
       expect(gateway.events.filter((event) => event.kind === 'fault')).to.have.length(2);
-      expect(gateway.events.filter((event) => event.kind === 'close').map((event) => event.code)).to.deep.equal([
-        1006, 1006,
-      ]);
+      expect(gateway.events.filter((event) => event.kind === 'close').map((event) => event.code)).to.deep.equal([1006, 1006]);
     });
 
     it('goHalfOpen() makes current connections look dead while new ones work', async () => {
@@ -709,7 +721,9 @@ describe('ReferenceGateway', () => {
       const gateway = await startGateway();
       const { client } = await authed(gateway);
       gateway.sendMalformed('binary');
-      expect(await client.next()).to.have.property('binary').that.is.instanceOf(Buffer);
+      expect(await client.next())
+        .to.have.property('binary')
+        .that.is.instanceOf(Buffer);
     });
 
     it("sendMalformed('oversized') sends a valid 2 MB message frame that takes no id", async () => {

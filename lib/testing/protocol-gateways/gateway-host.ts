@@ -3,7 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 
-/** One entry of a protocol gateway's timeline; never holds a token or a channel URL. */
+/**
+ * One entry of a protocol gateway's timeline; never holds a token or a channel URL.
+ *
+ * @example
+ * const closes: ProtocolGatewayEvent[] = gateway.events.filter((event) => event.kind === 'close');
+ * console.log(closes.map((event) => `${event.connectionId}: ${event.code} ${event.detail}`));
+ * // [ '1: 1000 closed by client' ]
+ */
 export interface ProtocolGatewayEvent {
   /** Milliseconds since the gateway started. */
   readonly at: number;
@@ -17,7 +24,12 @@ export interface ProtocolGatewayEvent {
   readonly code?: number;
 }
 
-/** A socket the host accepted, numbered, with its timers (cleared when it closes). */
+/**
+ * A socket the host accepted, numbered, with its timers (cleared when it closes).
+ *
+ * @example
+ * const onOpen = (socket: HostedSocket) => host.after(socket, 1_000, () => host.close(socket, 4408, 'auth timeout'));
+ */
 export interface HostedSocket {
   readonly id: number;
   readonly ws: WebSocket;
@@ -27,7 +39,16 @@ export interface HostedSocket {
   closedBy?: { readonly code: number; readonly reason: string };
 }
 
-/** How a gateway built on {@link GatewayHost} handles its sockets. */
+/**
+ * How a gateway built on {@link GatewayHost} handles its sockets.
+ *
+ * @example
+ * const handlers: GatewayHandlers = {
+ *   onOpen: (socket) => host.send(socket, { type: 'hello' }),
+ *   onText: (socket, text) => host.send(socket, parseJson(text) ?? { type: 'error' }),
+ *   refuse: (request) => (request.headers.origin === 'https://evil.example' ? 403 : undefined),
+ * };
+ */
 export interface GatewayHandlers {
   /** A socket opened. */
   readonly onOpen: (socket: HostedSocket) => void;
@@ -42,9 +63,22 @@ export interface GatewayHandlers {
 /**
  * The plumbing shared by the protocol gateways: a `ws` server on 127.0.0.1 (random port), numbered
  * sockets with their own timers, a timeline, and a `close()` that leaves nothing behind.
+ * Build your own test gateway on it when no preset's gateway fits.
+ *
+ * @example
+ * // An echo gateway that drops every connection after 5 s.
+ * const host = await GatewayHost.start({
+ *   onOpen: (socket) => host.after(socket, 5_000, () => host.drop(socket)),
+ *   onText: (socket, text) => host.send(socket, { type: 'echo', value: parseJson(text) }),
+ * });
+ * const session = connect({ url: host.url(), WebSocketCtor: WebSocket, inbound: t.unknown });
+ * // ... assert on host.events, then:
+ * await host.shutdown();
  */
 export class GatewayHost {
+  /** The timeline, oldest first. */
   readonly events: ProtocolGatewayEvent[] = [];
+  /** Sockets not yet closed, by id. */
   readonly sockets = new Map<number, HostedSocket>();
   private lastId = 0;
   private readonly startedAt = performance.now();
@@ -169,7 +203,13 @@ export class GatewayHost {
   }
 }
 
-/** Parses a text frame; `undefined` when it is not JSON. */
+/**
+ * Parses a text frame; `undefined` when it is not JSON.
+ *
+ * @example
+ * parseJson('{"type":"ping"}'); // { type: 'ping' }
+ * parseJson('ping'); // undefined
+ */
 export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;

@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { matchesPattern, type FramePattern } from '../../protocols/frame-pattern.js';
 import { GatewayHost, parseJson, type HostedSocket, type ProtocolGatewayEvent } from './gateway-host.js';
 
-/** The protocol a {@link GenericJsonGateway} enforces, and its timings (ms). */
+/**
+ * The protocol a {@link GenericJsonGateway} enforces, and its timings (ms).
+ *
+ * @example
+ * const gateway = await GenericJsonGateway.start({ authFrame: { op: 'login' }, tokenField: 'jwt', ack: { op: 'welcome' }, authTimeout: 500 });
+ */
 export interface GenericJsonGatewayOptions {
   /**
    * Fields (and values) the auth frame must carry.
@@ -57,7 +62,21 @@ export interface GenericJsonGatewayOptions {
   readonly reauthGrace?: number;
 }
 
-/** `{"action":"auth","token":...}` answered by `{"action":"auth","status":"success"}`, expiry `{"action":"auth","status":"expired"}`. */
+/**
+ * `{"action":"auth","token":...}` answered by `{"action":"auth","status":"success"}`, expiry `{"action":"auth","status":"expired"}`.
+ *
+ * @example
+ * const gateway = await GenericJsonGateway.start(ACTION_AUTH_SHAPE);
+ * const preset = genericJson({
+ *   token: () => gateway.issueToken(),
+ *   authFrame: { action: 'auth' },
+ *   ack: { action: 'auth', status: 'success' },
+ *   reject: { action: 'auth', status: 'error' },
+ *   expired: { action: 'auth', status: 'expired' },
+ *   ping: { action: 'ping' },
+ *   pong: { action: 'pong' },
+ * });
+ */
 export const ACTION_AUTH_SHAPE: GenericJsonGatewayOptions = {
   authFrame: { action: 'auth' },
   ack: { action: 'auth', status: 'success' },
@@ -67,7 +86,14 @@ export const ACTION_AUTH_SHAPE: GenericJsonGatewayOptions = {
   pong: { action: 'pong' },
 };
 
-/** `{"type":"auth","guestId":...,"token":...}` answered by `{"type":"auth_ok"}`; a wrong schema or token gets a silent 1000 close. */
+/**
+ * `{"type":"auth","guestId":...,"token":...}` answered by `{"type":"auth_ok"}`; a wrong schema or token gets a silent 1000 close.
+ *
+ * @example
+ * // Leave out guestId on purpose to see the silent-close diagnosis (AuthClosedError).
+ * const gateway = await GenericJsonGateway.start(GUEST_AUTH_SHAPE);
+ * const session = connect({ url: gateway.url, WebSocketCtor: WebSocket, inbound: t.unknown, ...genericJson({ token: () => gateway.issueToken() }) });
+ */
 export const GUEST_AUTH_SHAPE: GenericJsonGatewayOptions = {
   authFrame: { type: 'auth' },
   requiredFields: ['guestId'],

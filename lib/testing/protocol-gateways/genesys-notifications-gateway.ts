@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { GatewayHost, parseJson, type HostedSocket, type ProtocolGatewayEvent } from './gateway-host.js';
 
-/** Options of {@link GenesysNotificationsGateway.start}; durations in ms. */
+/**
+ * Options of {@link GenesysNotificationsGateway.start}; durations in ms.
+ *
+ * @example
+ * const gateway = await GenesysNotificationsGateway.start({ heartbeatInterval: 50 }); // for maxSilence: 100 in tests
+ */
 export interface GenesysNotificationsGatewayOptions {
   /**
    * Interval of the `WebSocket Heartbeat` frames (30000 in Genesys Cloud; shorter for tests).
@@ -76,7 +81,8 @@ export class GenesysNotificationsGateway {
 
   /** Sends a notification to every socket (of every channel). */
   publish(topicName: string, eventBody: unknown): void {
-    for (const socket of this.live()) this.host.send(socket, { topicName, version: '2', eventBody, metadata: { CorrelationId: randomUUID() } });
+    for (const socket of this.live())
+      this.host.send(socket, { topicName, version: '2', eventBody, metadata: { CorrelationId: randomUUID() } });
   }
 
   /** Fault: announces `v2.system.socket_closing` on every socket, then closes them (1001) after `closeInMs`. */

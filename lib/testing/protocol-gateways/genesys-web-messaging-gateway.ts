@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { GatewayHost, parseJson, type HostedSocket, type ProtocolGatewayEvent } from './gateway-host.js';
 
-/** Options of {@link GenesysWebMessagingGateway.start}; durations in ms. */
+/**
+ * Options of {@link GenesysWebMessagingGateway.start}; durations in ms.
+ *
+ * @example
+ * // A fast, strict gateway: 429 after 2 messages per 200 ms, retry after 50 ms.
+ * const gateway = await GenesysWebMessagingGateway.start({ rateLimit: { messages: 2, perMs: 200 }, retryAfterSeconds: 0.05 });
+ */
 export interface GenesysWebMessagingGatewayOptions {
   /**
    * The only deployment id accepted.
@@ -30,12 +36,20 @@ export interface GenesysWebMessagingGatewayOptions {
   readonly maxTextLength?: number;
 }
 
-/** A guest message the gateway accepted, in order. */
+/**
+ * A guest message the gateway accepted, in order.
+ *
+ * @example
+ * expect(gateway.accepted.map((message: GenesysAcceptedMessage) => message.text)).to.deep.equal(['one', 'two']);
+ */
 export interface GenesysAcceptedMessage {
   /** Session number (1 for the first session token seen), never the token itself. */
   readonly session: number;
+  /** The connection it came on, numbered from 1 (a resend after a reconnect has a new one). */
   readonly connectionId: number;
+  /** The message text. */
   readonly text: string;
+  /** The `metadata.customMessageId` the client gave it, if any. */
   readonly customMessageId: string | undefined;
   /** Milliseconds since the gateway started. */
   readonly at: number;
@@ -263,7 +277,12 @@ export class GenesysWebMessagingGateway {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function structuredMessage(text: string, direction: 'Inbound' | 'Outbound', customMessageId: string | undefined, type: 'message' | 'response') {
+function structuredMessage(
+  text: string,
+  direction: 'Inbound' | 'Outbound',
+  customMessageId: string | undefined,
+  type: 'message' | 'response',
+) {
   return {
     type,
     class: 'StructuredMessage',

@@ -4,12 +4,7 @@
  * @module
  */
 export { GatewayHost, type GatewayHandlers, type HostedSocket, type ProtocolGatewayEvent } from './gateway-host.js';
-export {
-  ACTION_AUTH_SHAPE,
-  GenericJsonGateway,
-  GUEST_AUTH_SHAPE,
-  type GenericJsonGatewayOptions,
-} from './generic-json-gateway.js';
+export { ACTION_AUTH_SHAPE, GenericJsonGateway, GUEST_AUTH_SHAPE, type GenericJsonGatewayOptions } from './generic-json-gateway.js';
 export {
   GenesysWebMessagingGateway,
   type GenesysAcceptedMessage,

@@ -1,0 +1,19 @@
+/**
+ * The longest delay `setTimeout` honours in browsers and Node (2^31 - 1 ms, about 24.8 days): a
+ * longer one fires at once, so a "keep for a month" option would instead act immediately. Every
+ * timing option is checked against it when the operator or session is created.
+ *
+ * @example
+ * setTimeout(refreshToken, Math.min(expiresAt - Date.now() - 60_000, MAX_TIMER_MS));
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Whether `ms` is a usable duration for a session timer: above `min` (or equal to it when
+ * `minIncluded`), at most {@link MAX_TIMER_MS}, or `Infinity` where the option reads it as "never".
+ */
+export function isTimerMs(ms: unknown, { min, minIncluded }: { readonly min: number; readonly minIncluded: boolean }): boolean {
+  if (typeof ms !== 'number') return false;
+  if (ms === Infinity) return true;
+  return (minIncluded ? ms >= min : ms > min) && ms <= MAX_TIMER_MS;
+}
