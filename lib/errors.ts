@@ -25,9 +25,7 @@ export type ConnectionPhase = 'connecting' | 'authenticating' | 'ready' | 'reaut
 export abstract class SocketPipelineError extends Error {
   /** Stable machine-readable code, safe to switch on across versions. */
   abstract readonly code: string;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
+  // No constructor of its own: Error's (message, { cause }) is the one every subclass needs.
   /**
    * Errors serialise to their name, code, message and payload, never to a stack, a cause or a token.
    *
@@ -102,7 +100,7 @@ export class AuthClosedError extends ConnectionClosedError {
       wasClean,
       phase,
       msSinceOpen,
-      `the server closed the connection (${closeCode}, ${reason ? `"${reason}"` : 'no reason'}) ` +
+      `the server closed the connection (${describeCode(closeCode, reason)}) ` +
         `${msSinceAuthFrame} ms after the auth frame and before any ack: it most likely rejected ` +
         `the auth payload (schema, token or scopes)`,
     );
@@ -208,9 +206,8 @@ export class HeartbeatTimeoutError extends SocketPipelineError {
     readonly phase: ConnectionPhase,
   ) {
     super(
-      mode === 'pong'
-        ? `no pong within ${timeout} ms of a ping: the connection is presumed dead (half-open)`
-        : `the server was silent for ${timeout} ms: the connection is presumed dead (half-open)`,
+      (mode === 'pong' ? `no pong within ${timeout} ms of a ping` : `the server was silent for ${timeout} ms`) +
+        ': the connection is presumed dead (half-open)',
     );
   }
 }
@@ -304,11 +301,16 @@ export class RetryExhaustedError extends SocketPipelineError {
 const READY_STATE_NAMES: Record<number, string> = { 0: 'CONNECTING', 1: 'OPEN', 2: 'CLOSING', 3: 'CLOSED' };
 
 function describeClose(code: number, reason: string, phase: ConnectionPhase, msSinceOpen: number | undefined): string {
-  const what = `${code}, ${reason ? `"${reason}"` : 'no reason'}`;
+  const what = describeCode(code, reason);
   if (msSinceOpen === undefined) {
     return `the connection failed before it opened (${what}): check the URL and that the server is reachable`;
   }
   return `the connection closed (${what}) while ${phase}, ${msSinceOpen} ms after it opened`;
+}
+
+/** `1001, "idle timeout"` or `1006, no reason`. */
+function describeCode(code: number, reason: string): string {
+  return `${code}, ${reason ? `"${reason}"` : 'no reason'}`;
 }
 
 function describeDecode(kind: DecodeError['kind'], issues: readonly string[], size: number): string {

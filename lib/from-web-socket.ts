@@ -1,4 +1,5 @@
 import { asyncScheduler, Observable, type SchedulerLike } from 'rxjs';
+import { checkOption } from './check-option.js';
 import { ConnectionClosedError, FrameRejectedError, WebSocketUnavailableError } from './errors.js';
 import { InboundFrame } from './inbound-frame.js';
 import { SocketConnection, type Serializer } from './socket-connection.js';
@@ -132,24 +133,28 @@ function frameRejection(event: unknown): FrameRejectedError['kind'] | undefined 
 function validate(url: unknown, config: FromWebSocketConfig): void {
   const { WebSocketCtor, protocols, serialize, maxFrameBytes, allowInsecure, scheduler } = config;
   if (typeof url === 'string') assertUrl(url, allowInsecure === true);
-  else if (typeof url !== 'function') throw new TypeError('fromWebSocket: url must be a string or a function returning one');
-  if (WebSocketCtor !== undefined && typeof WebSocketCtor !== 'function') {
-    throw new TypeError('fromWebSocket: WebSocketCtor must be a WebSocket constructor');
-  }
+  else check(typeof url === 'function', 'url must be a string or a function returning one');
+  check(isAbsentOr(WebSocketCtor, 'function'), 'WebSocketCtor must be a WebSocket constructor');
   const protocolList = typeof protocols === 'string' ? [protocols] : protocols;
-  if (protocolList !== undefined && !(Array.isArray(protocolList) && protocolList.every((name) => typeof name === 'string'))) {
-    throw new TypeError('fromWebSocket: protocols must be a string or an array of strings');
-  }
-  if (serialize !== undefined && typeof serialize !== 'function') throw new TypeError('fromWebSocket: serialize must be a function');
-  if (maxFrameBytes !== undefined && !(maxFrameBytes > 0)) {
-    throw new TypeError(`fromWebSocket: maxFrameBytes must be a positive number, got ${String(maxFrameBytes)}`);
-  }
-  if (allowInsecure !== undefined && typeof allowInsecure !== 'boolean') {
-    throw new TypeError('fromWebSocket: allowInsecure must be a boolean');
-  }
-  if (scheduler !== undefined && typeof (scheduler as { now?: unknown } | null)?.now !== 'function') {
-    throw new TypeError('fromWebSocket: scheduler must be an RxJS scheduler');
-  }
+  check(
+    protocolList === undefined || (Array.isArray(protocolList) && protocolList.every((name) => typeof name === 'string')),
+    'protocols must be a string or an array of strings',
+  );
+  check(isAbsentOr(serialize, 'function'), 'serialize must be a function');
+  check(maxFrameBytes === undefined || maxFrameBytes > 0, `maxFrameBytes must be a positive number, got ${String(maxFrameBytes)}`);
+  check(isAbsentOr(allowInsecure, 'boolean'), 'allowInsecure must be a boolean');
+  check(
+    scheduler === undefined || typeof (scheduler as { now?: unknown } | null)?.now === 'function',
+    'scheduler must be an RxJS scheduler',
+  );
+}
+
+function check(ok: boolean, problem: string): asserts ok {
+  checkOption(ok, 'fromWebSocket', problem);
+}
+
+function isAbsentOr(value: unknown, type: 'function' | 'boolean'): boolean {
+  return value === undefined || typeof value === type;
 }
 
 /**
@@ -157,25 +162,21 @@ function validate(url: unknown, config: FromWebSocketConfig): void {
  * Messages name the host only: a URL's path or query is no place for a secret, but may hold one.
  */
 function assertUrl(url: unknown, allowInsecure: boolean): string {
-  if (typeof url !== 'string') throw new TypeError('fromWebSocket: url must be a string (the url function returned something else)');
-  let parsed: URL;
+  check(typeof url === 'string', 'url must be a string (the url function returned something else)');
+  let parsed: URL | undefined;
   try {
-    const base = (globalThis as { location?: { href?: string } }).location?.href;
-    parsed = new URL(url, base);
+    parsed = new URL(url, (globalThis as { location?: { href?: string } }).location?.href);
   } catch {
-    throw new TypeError('fromWebSocket: url is not a valid URL; expected ws://host[:port]/path or wss://...');
+    // Reported just below.
   }
+  check(parsed !== undefined, 'url is not a valid URL; expected ws://host[:port]/path or wss://...');
   const scheme = parsed.protocol;
-  if (scheme !== 'ws:' && scheme !== 'wss:' && scheme !== 'http:' && scheme !== 'https:') {
-    throw new TypeError(`fromWebSocket: url must use ws:// or wss://, not ${scheme}//`);
-  }
-  const plain = scheme === 'ws:' || scheme === 'http:';
-  if (plain && !allowInsecure && !isLocalHost(parsed.hostname)) {
-    throw new TypeError(
-      `fromWebSocket: url is plain ws:// to ${parsed.hostname}, another machine: the auth token and every message ` +
-        'would travel unencrypted. Use wss://, or set allowInsecure: true if this network is trusted',
-    );
-  }
+  check(/^(wss?|https?):$/.test(scheme), `url must use ws:// or wss://, not ${scheme}//`);
+  check(
+    allowInsecure || /^(ws|http)s:$/.test(scheme) || isLocalHost(parsed.hostname),
+    `url is plain ws:// to ${parsed.hostname}, another machine: the auth token and every message ` +
+      'would travel unencrypted. Use wss://, or set allowInsecure: true if this network is trusted',
+  );
   return url;
 }
 

@@ -1,8 +1,7 @@
-import { asyncScheduler, Observable, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, Observable, type MonoTypeOperatorFunction, type Observer, type SchedulerLike, type Subscriber } from 'rxjs';
 import { defaultRejectReason, registerAuthExchange, type AuthExchange } from '../auth-exchange.js';
 import { AuthRound } from '../auth-round.js';
 import { assertMatcher, frameTest, type FrameMatcher } from '../frame-matcher.js';
-import { guardedObserver } from '../guarded-observer.js';
 import type { FrameEvent, SocketEvent } from '../socket-event.js';
 import { jwtExpiresAt, type TokenSource } from '../token-source.js';
 import type { SocketConnection } from '../socket-connection.js';
@@ -68,66 +67,91 @@ export function authenticate<TToken = string>(config: AuthenticateConfig<TToken>
   const exchangeFor = exchangeFactory(config);
   return (source) =>
     new Observable<SocketEvent>((subscriber) => {
-      let connection: SocketConnection | undefined;
-      let round: AuthRound | undefined;
-      let releaseAppFrames: (() => void) | undefined;
-      let heldInbound: FrameEvent[] = [];
-
-      const reset = () => {
-        round?.cancel();
-        round = undefined;
-        releaseAppFrames = undefined;
-        heldInbound = [];
-      };
-
-      const subscription = source.subscribe(
-        guardedObserver(subscriber, {
-          next: (event) => {
-            if (event.type === 'connecting') {
-              reset();
-              connection = event.connection;
-              const exchange = exchangeFor(connection);
-              registerAuthExchange(connection, exchange);
-              releaseAppFrames = connection.holdAppFrames();
-              round = new AuthRound(exchange, connection, 'authenticating', (error) => subscriber.error(error));
-              subscriber.next(event);
-              round.fetchToken();
-              return;
-            }
-            if (event.type === 'open' && event.connection === connection && round) {
-              event.connection.phase = 'authenticating';
-              subscriber.next(event);
-              round.startDeadline();
-              return;
-            }
-            if (event.type === 'frame' && event.connection === connection && round) {
-              const verdict = round.handle(event.frame);
-              if (verdict === 'ack') {
-                const authenticatedConnection = connection;
-                const held = heldInbound;
-                round = undefined;
-                heldInbound = [];
-                authenticatedConnection.phase = 'ready';
-                releaseAppFrames?.();
-                subscriber.next({ type: 'authenticated', connection: authenticatedConnection, reauth: false });
-                for (const frameEvent of held) subscriber.next(frameEvent);
-              } else if (verdict === 'other') {
-                heldInbound.push(event);
-              }
-              return;
-            }
-            subscriber.next(event);
-          },
-          error: (error: unknown) => subscriber.error(round ? round.explainClose(error) : error),
-          complete: () => subscriber.complete(),
-        }),
-      );
-
+      const gate = new AuthGate(subscriber, exchangeFor);
+      const subscription = source.subscribe(gate);
       return () => {
         subscription.unsubscribe();
-        reset();
+        gate.reset();
       };
     });
+}
+
+/**
+ * One subscription's state. A class, not closures: thousands of sessions share its methods
+ * (memory per session, see bench/RESULTS.md).
+ */
+class AuthGate implements Observer<SocketEvent> {
+  private connection: SocketConnection | undefined;
+  private round: AuthRound | undefined;
+  private releaseAppFrames: (() => void) | undefined;
+  private heldInbound: FrameEvent[] = [];
+
+  constructor(
+    private readonly subscriber: Subscriber<SocketEvent>,
+    private readonly exchangeFor: (connection: SocketConnection) => AuthExchange,
+  ) {}
+
+  reset(): void {
+    this.round?.cancel();
+    this.round = undefined;
+    this.releaseAppFrames = undefined;
+    if (this.heldInbound.length > 0) this.heldInbound = [];
+  }
+
+  // User code (ack and reject matchers, the reason extractor) runs here: a throw errors the output.
+  next(event: SocketEvent): void {
+    try {
+      this.handle(event);
+    } catch (error) {
+      this.subscriber.error(error);
+    }
+  }
+
+  error(error: unknown): void {
+    this.subscriber.error(this.round ? this.round.explainClose(error) : error);
+  }
+
+  complete(): void {
+    this.subscriber.complete();
+  }
+
+  private handle(event: SocketEvent): void {
+    const { subscriber } = this;
+    if (event.type === 'connecting') {
+      this.reset();
+      const connection = (this.connection = event.connection);
+      const exchange = this.exchangeFor(connection);
+      registerAuthExchange(connection, exchange);
+      this.releaseAppFrames = connection.holdAppFrames();
+      const round = (this.round = new AuthRound(exchange, connection, 'authenticating', (error) => subscriber.error(error)));
+      subscriber.next(event);
+      round.fetchToken();
+      return;
+    }
+    if (event.type === 'open' && event.connection === this.connection && this.round) {
+      event.connection.phase = 'authenticating';
+      subscriber.next(event);
+      this.round.startDeadline();
+      return;
+    }
+    if (event.type === 'frame' && event.connection === this.connection && this.round) {
+      const verdict = this.round.handle(event.frame);
+      if (verdict === 'ack') {
+        const authenticatedConnection = this.connection;
+        const held = this.heldInbound;
+        this.round = undefined;
+        this.heldInbound = [];
+        authenticatedConnection.phase = 'ready';
+        this.releaseAppFrames?.();
+        subscriber.next({ type: 'authenticated', connection: authenticatedConnection, reauth: false });
+        for (const frameEvent of held) subscriber.next(frameEvent);
+      } else if (verdict === 'other') {
+        this.heldInbound.push(event);
+      }
+      return;
+    }
+    subscriber.next(event);
+  }
 }
 
 function exchangeFactory<TToken>(config: AuthenticateConfig<TToken>): (connection: SocketConnection) => AuthExchange {

@@ -4,13 +4,14 @@ import {
   Observable,
   timer,
   type MonoTypeOperatorFunction,
+  type Observer,
   type SchedulerLike,
+  type Subscriber,
   type Subscription,
 } from 'rxjs';
 import { HeartbeatTimeoutError } from '../errors.js';
 import { assertMatcher, frameTest, type FrameMatcher } from '../frame-matcher.js';
-import { guardedObserver } from '../guarded-observer.js';
-import { NOT_JSON } from '../inbound-frame.js';
+import { NOT_JSON, type InboundFrame } from '../inbound-frame.js';
 import type { SocketConnection } from '../socket-connection.js';
 import type { SocketEvent } from '../socket-event.js';
 import { MAX_TIMER_MS } from '../timer-limit.js';
@@ -116,105 +117,158 @@ export function heartbeat(config: HeartbeatConfig = {}): MonoTypeOperatorFunctio
   const isPong = pong === undefined ? () => false : frameTest(pong);
   const isServerPing = serverPing === undefined ? () => false : frameTest(serverPing);
 
+  const settings: HeartbeatSettings = {
+    interval,
+    timeout,
+    maxSilence,
+    expect,
+    ping,
+    replyToServerPing,
+    isPong,
+    isServerPing,
+    scheduler,
+  };
   return (source) =>
     new Observable<SocketEvent>((subscriber) => {
-      let connection: SocketConnection | undefined;
-      let pinger: Subscription | undefined;
-      let pongDeadline: Subscription | undefined;
-      let silenceDeadline: Subscription | undefined;
-      // The session is up on `connection`: its pongs and server pings are ours, even with no timer.
-      let live = false;
-
-      const stop = () => {
-        live = false;
-        pinger?.unsubscribe();
-        pongDeadline?.unsubscribe();
-        silenceDeadline?.unsubscribe();
-        pinger = pongDeadline = silenceDeadline = undefined;
-      };
-
-      let dying = false;
-      const die = (target: SocketConnection, error: HeartbeatTimeoutError) => {
-        stop();
-        dying = true; // the close that terminate() causes must not replace the real cause
-        target.terminate(); // a dead peer never answers a closing handshake
-        subscriber.error(error);
-      };
-
-      const watchSilence = (target: SocketConnection) => {
-        if (maxSilence === 0) return;
-        silenceDeadline?.unsubscribe();
-        silenceDeadline = timer(maxSilence, scheduler).subscribe(() =>
-          die(target, new HeartbeatTimeoutError('silence', maxSilence, target.phase)),
-        );
-      };
-
-      const start = (target: SocketConnection) => {
-        if (live) return;
-        live = true;
-        watchSilence(target);
-        if (interval === 0) return;
-        pinger = every(interval, scheduler).subscribe(() => {
-          if (!target.isOpen) return;
-          try {
-            target.sendFrame(ping!());
-          } catch (error) {
-            stop();
-            subscriber.error(error);
-            return;
-          }
-          pongDeadline ??= timer(timeout, scheduler).subscribe(() => die(target, new HeartbeatTimeoutError('pong', timeout, target.phase)));
-        });
-      };
-
-      const subscription = source.subscribe(
-        guardedObserver(subscriber, {
-          next: (event) => {
-            if (event.type === 'connecting') {
-              stop();
-              connection = event.connection;
-            } else if (
-              (event.type === 'authenticated' || (event.type === 'open' && event.connection.phase === 'ready')) &&
-              event.connection === connection
-            ) {
-              start(event.connection);
-            } else if (event.type === 'frame' && event.connection === connection && live) {
-              const pongFrame = isPong(event.frame);
-              if (pongFrame || expect === 'any-frame') {
-                pongDeadline?.unsubscribe();
-                pongDeadline = undefined;
-              }
-              watchSilence(event.connection);
-              if (pongFrame) return;
-              if (isServerPing(event.frame)) {
-                if (replyToServerPing && event.connection.isOpen) {
-                  const value = event.frame.json;
-                  try {
-                    event.connection.sendFrame(replyToServerPing(value === NOT_JSON ? undefined : value));
-                  } catch (error) {
-                    stop();
-                    subscriber.error(error);
-                  }
-                }
-                return;
-              }
-            }
-            subscriber.next(event);
-          },
-          error: (error: unknown) => {
-            stop();
-            if (!dying) subscriber.error(error);
-          },
-          complete: () => {
-            stop();
-            subscriber.complete();
-          },
-        }),
-      );
-
+      const watch = new HeartbeatWatch(subscriber, settings);
+      const subscription = source.subscribe(watch);
       return () => {
         subscription.unsubscribe();
-        stop();
+        watch.stop();
       };
     });
+}
+
+/** The validated options, built once per `heartbeat()` call and shared by its subscriptions. */
+interface HeartbeatSettings {
+  readonly interval: number;
+  readonly timeout: number;
+  readonly maxSilence: number;
+  readonly expect: 'pong' | 'any-frame';
+  readonly ping: (() => unknown) | undefined;
+  readonly replyToServerPing: ((ping: unknown) => unknown) | undefined;
+  readonly isPong: (frame: InboundFrame) => boolean;
+  readonly isServerPing: (frame: InboundFrame) => boolean;
+  readonly scheduler: SchedulerLike;
+}
+
+/**
+ * One subscription's state. A class, not closures: thousands of sessions share its methods
+ * (memory per session, see bench/RESULTS.md).
+ */
+class HeartbeatWatch implements Observer<SocketEvent> {
+  private connection: SocketConnection | undefined;
+  private pinger: Subscription | undefined;
+  private pongDeadline: Subscription | undefined;
+  private silenceDeadline: Subscription | undefined;
+  // The session is up on `connection`: its pongs and server pings are ours, even with no timer.
+  private live = false;
+  // The close that terminate() causes must not replace the real cause.
+  private dying = false;
+
+  constructor(
+    private readonly subscriber: Subscriber<SocketEvent>,
+    private readonly settings: HeartbeatSettings,
+  ) {}
+
+  // User code (matchers, replyToServerPing) runs here: a throw errors the output, as in rxjs's own operators.
+  next(event: SocketEvent): void {
+    try {
+      this.handle(event);
+    } catch (error) {
+      this.subscriber.error(error);
+    }
+  }
+
+  error(error: unknown): void {
+    this.stop();
+    if (!this.dying) this.subscriber.error(error);
+  }
+
+  complete(): void {
+    this.stop();
+    this.subscriber.complete();
+  }
+
+  stop(): void {
+    this.live = false;
+    this.pinger?.unsubscribe();
+    this.pongDeadline?.unsubscribe();
+    this.silenceDeadline?.unsubscribe();
+    this.pinger = this.pongDeadline = this.silenceDeadline = undefined;
+  }
+
+  private handle(event: SocketEvent): void {
+    const { subscriber, settings } = this;
+    if (event.type === 'connecting') {
+      this.stop();
+      this.connection = event.connection;
+    } else if (
+      (event.type === 'authenticated' || (event.type === 'open' && event.connection.phase === 'ready')) &&
+      event.connection === this.connection
+    ) {
+      this.start(event.connection);
+    } else if (event.type === 'frame' && event.connection === this.connection && this.live) {
+      const pongFrame = settings.isPong(event.frame);
+      if (pongFrame || settings.expect === 'any-frame') {
+        this.pongDeadline?.unsubscribe();
+        this.pongDeadline = undefined;
+      }
+      this.watchSilence(event.connection);
+      if (pongFrame) return;
+      if (settings.isServerPing(event.frame)) {
+        if (settings.replyToServerPing && event.connection.isOpen) {
+          const value = event.frame.json;
+          try {
+            event.connection.sendFrame(settings.replyToServerPing(value === NOT_JSON ? undefined : value));
+          } catch (error) {
+            this.stop();
+            subscriber.error(error);
+          }
+        }
+        return;
+      }
+    }
+    subscriber.next(event);
+  }
+
+  private die(target: SocketConnection, error: HeartbeatTimeoutError): void {
+    this.stop();
+    this.dying = true;
+    target.terminate(); // a dead peer never answers a closing handshake
+    this.subscriber.error(error);
+  }
+
+  private watchSilence(target: SocketConnection): void {
+    const { maxSilence, scheduler } = this.settings;
+    if (maxSilence === 0) return;
+    this.silenceDeadline?.unsubscribe();
+    this.silenceDeadline = timer(maxSilence, scheduler).subscribe(() =>
+      this.die(target, new HeartbeatTimeoutError('silence', maxSilence, target.phase)),
+    );
+  }
+
+  private start(target: SocketConnection): void {
+    if (this.live) return;
+    this.live = true;
+    this.watchSilence(target);
+    const { interval, scheduler } = this.settings;
+    if (interval === 0) return;
+    this.pinger = every(interval, scheduler).subscribe(() => this.beat(target));
+  }
+
+  private beat(target: SocketConnection): void {
+    if (!target.isOpen) return;
+    const { ping, timeout, scheduler } = this.settings;
+    try {
+      target.sendFrame(ping!());
+    } catch (error) {
+      this.stop();
+      this.subscriber.error(error);
+      return;
+    }
+    this.pongDeadline ??= timer(timeout, scheduler).subscribe(() =>
+      this.die(target, new HeartbeatTimeoutError('pong', timeout, target.phase)),
+    );
+  }
 }

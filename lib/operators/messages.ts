@@ -1,6 +1,6 @@
 import type * as t from 'io-ts';
-import { Observable, type OperatorFunction } from 'rxjs';
-import { decodeSlowly, fastPathFor } from '../decode.js';
+import { Observable, type Observer, type OperatorFunction, type Subscriber } from 'rxjs';
+import { decodeSlowly, fastPathFor, type Guard } from '../decode.js';
 import type { DecodeError } from '../errors.js';
 import { NOT_JSON } from '../inbound-frame.js';
 import type { SocketEvent } from '../socket-event.js';
@@ -45,40 +45,65 @@ export function messages<C extends t.Mixed>(codec: C, config: MessagesConfig = {
   // the guard nor decodeSlowly throws, whatever the codec does, so no try/catch is needed here.
   const accepts = fastPathFor(codec);
 
-  return (source) =>
-    new Observable<t.TypeOf<C>>((subscriber) => {
-      const reject = (error: DecodeError) => {
-        if (invalid === 'error') {
-          subscriber.error(error);
-          return;
-        }
-        try {
-          onInvalid(error);
-        } catch (callbackError) {
-          subscriber.error(callbackError);
-        }
-      };
-      return source.subscribe({
-        next: (event) => {
-          if (event.type !== 'frame') return;
-          const { frame } = event;
-          const value = frame.json;
-          if (value === NOT_JSON) {
-            reject(frame.error!);
-            return;
-          }
-          if (accepts !== undefined && accepts(value)) {
-            subscriber.next(value as t.TypeOf<C>);
-            return;
-          }
-          const result = decodeSlowly<t.TypeOf<C>>(codec, value, () => frame.preview(), frame.size);
-          if (result.ok) subscriber.next(result.value);
-          else reject(result.error);
-        },
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => subscriber.complete(),
-      });
-    });
+  const settings: MessagesSettings = { codec, accepts, invalid, onInvalid };
+  return (source) => new Observable<t.TypeOf<C>>((subscriber) => source.subscribe(new MessageFilter(subscriber, settings)));
+}
+
+/** The validated options, built once per `messages()` call and shared by its subscriptions. */
+interface MessagesSettings {
+  readonly codec: t.Mixed;
+  readonly accepts: Guard | undefined;
+  readonly invalid: 'report' | 'error';
+  readonly onInvalid: (error: DecodeError) => void;
+}
+
+/**
+ * One subscription's observer. A class, not closures: thousands of sessions share its methods
+ * (memory per session, see bench/RESULTS.md).
+ */
+class MessageFilter<A> implements Observer<SocketEvent> {
+  constructor(
+    private readonly subscriber: Subscriber<A>,
+    private readonly settings: MessagesSettings,
+  ) {}
+
+  next(event: SocketEvent): void {
+    if (event.type !== 'frame') return;
+    const { frame } = event;
+    const value = frame.json;
+    if (value === NOT_JSON) {
+      this.reject(frame.error!);
+      return;
+    }
+    const { accepts, codec } = this.settings;
+    if (accepts !== undefined && accepts(value)) {
+      this.subscriber.next(value as A);
+      return;
+    }
+    const result = decodeSlowly<A>(codec, value, () => frame.preview(), frame.size);
+    if (result.ok) this.subscriber.next(result.value);
+    else this.reject(result.error);
+  }
+
+  error(error: unknown): void {
+    this.subscriber.error(error);
+  }
+
+  complete(): void {
+    this.subscriber.complete();
+  }
+
+  private reject(error: DecodeError): void {
+    if (this.settings.invalid === 'error') {
+      this.subscriber.error(error);
+      return;
+    }
+    try {
+      this.settings.onInvalid(error);
+    } catch (callbackError) {
+      this.subscriber.error(callbackError);
+    }
+  }
 }
 
 function warnInvalid(error: DecodeError): void {

@@ -1,8 +1,17 @@
-import { asyncScheduler, Observable, timer, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import {
+  asyncScheduler,
+  Observable,
+  timer,
+  type MonoTypeOperatorFunction,
+  type Observer,
+  type SchedulerLike,
+  type Subscriber,
+  type Subscription,
+} from 'rxjs';
 import { authExchangeOf, type AuthExchange } from '../auth-exchange.js';
 import { AuthRound } from '../auth-round.js';
 import { assertMatcher, frameTest, type FrameMatcher } from '../frame-matcher.js';
-import { guardedObserver } from '../guarded-observer.js';
+import type { InboundFrame } from '../inbound-frame.js';
 import type { SocketConnection } from '../socket-connection.js';
 import type { SocketEvent } from '../socket-event.js';
 import type { TokenSource } from '../token-source.js';
@@ -66,115 +75,153 @@ export function reauthOnExpiry<TToken = string>(config: ReauthOnExpiryConfig<TTo
   }
   const isExpiryNotice = frameTest(expired);
 
+  const settings: ReauthSettings = { token, timeout, refreshBefore, scheduler, isExpiryNotice };
   return (source) =>
     new Observable<SocketEvent>((subscriber) => {
-      let connection: SocketConnection | undefined;
-      let round: AuthRound | undefined;
-      let releaseAppFrames: (() => void) | undefined;
-      let refreshTimer: Subscription | undefined;
-
-      const stopConnectionWork = () => {
-        round?.cancel();
-        round = undefined;
-        releaseAppFrames = undefined; // the socket is gone with its held frames
-        refreshTimer?.unsubscribe();
-        refreshTimer = undefined;
-      };
-
-      const exchangeOf = (target: SocketConnection): AuthExchange => {
-        const upstream = authExchangeOf(target);
-        if (!upstream) throw new TypeError('reauthOnExpiry needs authenticate() upstream in the same pipe');
-        return {
-          ...upstream,
-          token: token === undefined ? upstream.token : (token as TokenSource<unknown>),
-          timeout: timeout ?? upstream.timeout,
-          scheduler,
-          // written back so the next proactive refresh sees the new token's expiry
-          set tokenExpiresAt(value: number | undefined) {
-            upstream.tokenExpiresAt = value;
-          },
-          get tokenExpiresAt() {
-            return upstream.tokenExpiresAt;
-          },
-        };
-      };
-
-      const scheduleRefresh = (target: SocketConnection) => {
-        refreshTimer?.unsubscribe();
-        refreshTimer = undefined;
-        const expiresAt = authExchangeOf(target)?.tokenExpiresAt;
-        if (refreshBefore === undefined || expiresAt === undefined) return;
-        const due = Math.max(0, expiresAt - refreshBefore - scheduler.now());
-        // A token valid for weeks is due beyond the longest timer, which would fire at once: wait in steps.
-        refreshTimer =
-          due > MAX_TIMER_MS
-            ? timer(MAX_TIMER_MS, scheduler).subscribe(() => scheduleRefresh(target))
-            : timer(due, scheduler).subscribe(() => startReauth(target, 'refresh'));
-      };
-
-      const startReauth = (target: SocketConnection, trigger: 'expired' | 'refresh') => {
-        if (round || target.phase !== 'ready') return; // one re-auth at a time
-        let exchange: AuthExchange;
-        try {
-          exchange = exchangeOf(target);
-        } catch (error) {
-          subscriber.error(error);
-          return;
-        }
-        refreshTimer?.unsubscribe();
-        target.phase = 'reauthenticating';
-        releaseAppFrames = target.holdAppFrames();
-        round = new AuthRound(exchange, target, 'reauthenticating', (error) => subscriber.error(error));
-        subscriber.next({ type: 'reauthenticating', connection: target, trigger });
-        round.fetchToken();
-        round?.startDeadline();
-      };
-
-      const subscription = source.subscribe(
-        guardedObserver(subscriber, {
-          next: (event) => {
-            switch (event.type) {
-              case 'connecting':
-                stopConnectionWork();
-                connection = event.connection;
-                subscriber.next(event);
-                return;
-              case 'authenticated':
-                subscriber.next(event);
-                scheduleRefresh(event.connection);
-                return;
-              case 'frame': {
-                if (event.connection !== connection) break;
-                if (round) {
-                  const verdict = round.handle(event.frame);
-                  if (verdict === 'ack') {
-                    round = undefined;
-                    event.connection.phase = 'ready';
-                    releaseAppFrames?.();
-                    releaseAppFrames = undefined;
-                    subscriber.next({ type: 'authenticated', connection: event.connection, reauth: true });
-                    scheduleRefresh(event.connection);
-                    return;
-                  }
-                  if (verdict === 'reject') return;
-                }
-                if (isExpiryNotice(event.frame)) {
-                  startReauth(event.connection, 'expired');
-                  return;
-                }
-                break;
-              }
-            }
-            subscriber.next(event);
-          },
-          error: (error: unknown) => subscriber.error(round ? round.explainClose(error) : error),
-          complete: () => subscriber.complete(),
-        }),
-      );
-
+      const watch = new ExpiryWatch(subscriber, settings);
+      const subscription = source.subscribe(watch);
       return () => {
         subscription.unsubscribe();
-        stopConnectionWork();
+        watch.stopConnectionWork();
       };
     });
+}
+
+/** The validated options, built once per `reauthOnExpiry()` call and shared by its subscriptions. */
+interface ReauthSettings {
+  readonly token: unknown;
+  readonly timeout: number | undefined;
+  readonly refreshBefore: number | undefined;
+  readonly scheduler: SchedulerLike;
+  readonly isExpiryNotice: (frame: InboundFrame) => boolean;
+}
+
+/**
+ * One subscription's state. A class, not closures: thousands of sessions share its methods
+ * (memory per session, see bench/RESULTS.md).
+ */
+class ExpiryWatch implements Observer<SocketEvent> {
+  private connection: SocketConnection | undefined;
+  private round: AuthRound | undefined;
+  private releaseAppFrames: (() => void) | undefined;
+  private refreshTimer: Subscription | undefined;
+
+  constructor(
+    private readonly subscriber: Subscriber<SocketEvent>,
+    private readonly settings: ReauthSettings,
+  ) {}
+
+  stopConnectionWork(): void {
+    this.round?.cancel();
+    this.round = undefined;
+    this.releaseAppFrames = undefined; // the socket is gone with its held frames
+    this.refreshTimer?.unsubscribe();
+    this.refreshTimer = undefined;
+  }
+
+  // User code (the expiry matcher, ack matchers) runs here: a throw errors the output.
+  next(event: SocketEvent): void {
+    try {
+      this.handle(event);
+    } catch (error) {
+      this.subscriber.error(error);
+    }
+  }
+
+  error(error: unknown): void {
+    this.subscriber.error(this.round ? this.round.explainClose(error) : error);
+  }
+
+  complete(): void {
+    this.subscriber.complete();
+  }
+
+  private handle(event: SocketEvent): void {
+    const { subscriber } = this;
+    switch (event.type) {
+      case 'connecting':
+        this.stopConnectionWork();
+        this.connection = event.connection;
+        subscriber.next(event);
+        return;
+      case 'authenticated':
+        subscriber.next(event);
+        this.scheduleRefresh(event.connection);
+        return;
+      case 'frame': {
+        if (event.connection !== this.connection) break;
+        if (this.round) {
+          const verdict = this.round.handle(event.frame);
+          if (verdict === 'ack') {
+            this.round = undefined;
+            event.connection.phase = 'ready';
+            this.releaseAppFrames?.();
+            this.releaseAppFrames = undefined;
+            subscriber.next({ type: 'authenticated', connection: event.connection, reauth: true });
+            this.scheduleRefresh(event.connection);
+            return;
+          }
+          if (verdict === 'reject') return;
+        }
+        if (this.settings.isExpiryNotice(event.frame)) {
+          this.startReauth(event.connection, 'expired');
+          return;
+        }
+        break;
+      }
+    }
+    subscriber.next(event);
+  }
+
+  private exchangeOf(target: SocketConnection): AuthExchange {
+    const { token, timeout, scheduler } = this.settings;
+    const upstream = authExchangeOf(target);
+    if (!upstream) throw new TypeError('reauthOnExpiry needs authenticate() upstream in the same pipe');
+    return {
+      ...upstream,
+      token: token === undefined ? upstream.token : (token as TokenSource<unknown>),
+      timeout: timeout ?? upstream.timeout,
+      scheduler,
+      // written back so the next proactive refresh sees the new token's expiry
+      set tokenExpiresAt(value: number | undefined) {
+        upstream.tokenExpiresAt = value;
+      },
+      get tokenExpiresAt() {
+        return upstream.tokenExpiresAt;
+      },
+    };
+  }
+
+  private scheduleRefresh(target: SocketConnection): void {
+    const { refreshBefore, scheduler } = this.settings;
+    this.refreshTimer?.unsubscribe();
+    this.refreshTimer = undefined;
+    const expiresAt = authExchangeOf(target)?.tokenExpiresAt;
+    if (refreshBefore === undefined || expiresAt === undefined) return;
+    const due = Math.max(0, expiresAt - refreshBefore - scheduler.now());
+    // A token valid for weeks is due beyond the longest timer, which would fire at once: wait in steps.
+    this.refreshTimer =
+      due > MAX_TIMER_MS
+        ? timer(MAX_TIMER_MS, scheduler).subscribe(() => this.scheduleRefresh(target))
+        : timer(due, scheduler).subscribe(() => this.startReauth(target, 'refresh'));
+  }
+
+  private startReauth(target: SocketConnection, trigger: 'expired' | 'refresh'): void {
+    const { subscriber } = this;
+    if (this.round || target.phase !== 'ready') return; // one re-auth at a time
+    let exchange: AuthExchange;
+    try {
+      exchange = this.exchangeOf(target);
+    } catch (error) {
+      subscriber.error(error);
+      return;
+    }
+    this.refreshTimer?.unsubscribe();
+    target.phase = 'reauthenticating';
+    this.releaseAppFrames = target.holdAppFrames();
+    this.round = new AuthRound(exchange, target, 'reauthenticating', (error) => subscriber.error(error));
+    subscriber.next({ type: 'reauthenticating', connection: target, trigger });
+    this.round.fetchToken();
+    this.round?.startDeadline();
+  }
 }

@@ -1,4 +1,13 @@
-import { asyncScheduler, Observable, timer, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import {
+  asyncScheduler,
+  Observable,
+  timer,
+  type MonoTypeOperatorFunction,
+  type Observer,
+  type SchedulerLike,
+  type Subscriber,
+  type Subscription,
+} from 'rxjs';
 import { backoffDelay, isJitter, JITTERS, MAX_TIMER_MS, type Jitter } from '../backoff.js';
 import { shouldRetry as defaultShouldRetry, type ShouldRetry } from '../close-codes.js';
 import { RetryExhaustedError } from '../errors.js';
@@ -122,93 +131,131 @@ export function retryWithBackoff(config: RetryWithBackoffConfig | number = {}): 
     onRetry,
     scheduler = asyncScheduler,
   } = typeof config === 'number' ? { maxAttempts: config } : config;
-  validate({ initialDelay, multiplier, maxDelay, jitter, random, maxAttempts, maxElapsed, resetAfter, shouldRetry, onRetry });
 
+  const settings: RetrySettings = {
+    initialDelay,
+    multiplier,
+    maxDelay,
+    jitter,
+    random,
+    maxAttempts,
+    maxElapsed,
+    resetAfter,
+    shouldRetry,
+    onRetry,
+    scheduler,
+  };
+  validate(settings);
   return (source) =>
     new Observable<SocketEvent>((subscriber) => {
-      let attempt = 0;
-      let outageStart: number | undefined;
-      let previousDelay = initialDelay;
-      let sourceSubscription: Subscription | undefined;
-      let delayTimer: Subscription | undefined;
-      let resetTimer: Subscription | undefined;
-
-      const stopResetTimer = () => {
-        resetTimer?.unsubscribe();
-        resetTimer = undefined;
-      };
-
-      const readyNow = () => {
-        // Nothing to forget, or already counting down.
-        if (resetTimer || (attempt === 0 && outageStart === undefined) || resetAfter === Infinity) return;
-        resetTimer = timer(resetAfter, scheduler).subscribe(() => {
-          resetTimer = undefined;
-          attempt = 0;
-          outageStart = undefined;
-          previousDelay = initialDelay;
-        });
-      };
-
-      const fail = (error: unknown) => {
-        stopResetTimer();
-        let retryable: boolean;
-        try {
-          retryable = shouldRetry(error);
-        } catch (thrown) {
-          subscriber.error(thrown);
-          return;
-        }
-        if (!retryable) {
-          subscriber.error(error);
-          return;
-        }
-        const now = scheduler.now();
-        outageStart ??= now;
-        const elapsed = now - outageStart;
-        if (attempt + 1 > maxAttempts || elapsed > maxElapsed) {
-          subscriber.error(new RetryExhaustedError(attempt, elapsed, error));
-          return;
-        }
-        attempt++;
-        const delay = backoffDelay(attempt, { initialDelay, multiplier, maxDelay, jitter, random, previousDelay });
-        previousDelay = delay;
-        try {
-          onRetry?.({ attempt, delay, cause: error });
-        } catch (thrown) {
-          subscriber.error(thrown);
-          return;
-        }
-        subscriber.next({ type: 'reconnecting', attempt, delay, cause: error });
-        // The consumer may have unsubscribed on that event: no timer may outlive the teardown.
-        if (subscriber.closed) return;
-        delayTimer = timer(delay, scheduler).subscribe(() => {
-          delayTimer = undefined;
-          subscribe();
-        });
-      };
-
-      const subscribe = () => {
-        sourceSubscription = source.subscribe({
-          next: (event) => {
-            if (isReady(event)) readyNow();
-            subscriber.next(event);
-          },
-          error: fail,
-          complete: () => {
-            stopResetTimer();
-            subscriber.complete();
-          },
-        });
-      };
-
-      subscribe();
-
-      return () => {
-        sourceSubscription?.unsubscribe();
-        delayTimer?.unsubscribe();
-        stopResetTimer();
-      };
+      const retrier = new Retrier(source, subscriber, settings);
+      retrier.subscribe();
+      return () => retrier.teardown();
     });
+}
+
+/** The validated options, built once per `retryWithBackoff()` call and shared by its subscriptions. */
+type RetrySettings = Required<Omit<RetryWithBackoffConfig, 'onRetry'>> & Pick<RetryWithBackoffConfig, 'onRetry'>;
+
+/**
+ * One subscription's state. A class, not closures: thousands of sessions share its methods
+ * (memory per session, see bench/RESULTS.md).
+ */
+class Retrier implements Observer<SocketEvent> {
+  private attempt = 0;
+  private outageStart: number | undefined;
+  private previousDelay: number;
+  private sourceSubscription: Subscription | undefined;
+  private delayTimer: Subscription | undefined;
+  private resetTimer: Subscription | undefined;
+
+  constructor(
+    private readonly source: Observable<SocketEvent>,
+    private readonly subscriber: Subscriber<SocketEvent>,
+    private readonly settings: RetrySettings,
+  ) {
+    this.previousDelay = settings.initialDelay;
+  }
+
+  subscribe(): void {
+    this.sourceSubscription = this.source.subscribe(this);
+  }
+
+  teardown(): void {
+    this.sourceSubscription?.unsubscribe();
+    this.delayTimer?.unsubscribe();
+    this.stopResetTimer();
+  }
+
+  next(event: SocketEvent): void {
+    if (isReady(event)) this.readyNow();
+    this.subscriber.next(event);
+  }
+
+  error(error: unknown): void {
+    this.fail(error);
+  }
+
+  complete(): void {
+    this.stopResetTimer();
+    this.subscriber.complete();
+  }
+
+  private stopResetTimer(): void {
+    this.resetTimer?.unsubscribe();
+    this.resetTimer = undefined;
+  }
+
+  private readyNow(): void {
+    const { resetAfter, scheduler } = this.settings;
+    // Nothing to forget, or already counting down.
+    if (this.resetTimer || (this.attempt === 0 && this.outageStart === undefined) || resetAfter === Infinity) return;
+    this.resetTimer = timer(resetAfter, scheduler).subscribe(() => {
+      this.resetTimer = undefined;
+      this.attempt = 0;
+      this.outageStart = undefined;
+      this.previousDelay = this.settings.initialDelay;
+    });
+  }
+
+  private fail(error: unknown): void {
+    const { subscriber, settings } = this;
+    this.stopResetTimer();
+    let retryable: boolean;
+    try {
+      retryable = settings.shouldRetry(error);
+    } catch (thrown) {
+      subscriber.error(thrown);
+      return;
+    }
+    if (!retryable) {
+      subscriber.error(error);
+      return;
+    }
+    const now = settings.scheduler.now();
+    this.outageStart ??= now;
+    const elapsed = now - this.outageStart;
+    if (this.attempt + 1 > settings.maxAttempts || elapsed > settings.maxElapsed) {
+      subscriber.error(new RetryExhaustedError(this.attempt, elapsed, error));
+      return;
+    }
+    const attempt = ++this.attempt;
+    const delay = backoffDelay(attempt, { ...settings, previousDelay: this.previousDelay });
+    this.previousDelay = delay;
+    try {
+      settings.onRetry?.({ attempt, delay, cause: error });
+    } catch (thrown) {
+      subscriber.error(thrown);
+      return;
+    }
+    subscriber.next({ type: 'reconnecting', attempt, delay, cause: error });
+    // The consumer may have unsubscribed on that event: no timer may outlive the teardown.
+    if (subscriber.closed) return;
+    this.delayTimer = timer(delay, settings.scheduler).subscribe(() => {
+      this.delayTimer = undefined;
+      this.subscribe();
+    });
+  }
 }
 
 /** The session is up: acknowledged by the server, or open with no `authenticate` in the pipe. */
@@ -216,9 +263,7 @@ function isReady(event: SocketEvent): boolean {
   return event.type === 'authenticated' || (event.type === 'open' && event.connection.phase === 'ready');
 }
 
-function validate(
-  options: Required<Omit<RetryWithBackoffConfig, 'scheduler' | 'onRetry'>> & Pick<RetryWithBackoffConfig, 'onRetry'>,
-): void {
+function validate(options: RetrySettings): void {
   const { initialDelay, multiplier, maxDelay, jitter, random, maxAttempts, maxElapsed, resetAfter, shouldRetry, onRetry } = options;
   const fail = (message: string) => {
     throw new TypeError(`retryWithBackoff: ${message}`);

@@ -1,4 +1,13 @@
-import { asyncScheduler, Observable, timer, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import {
+  asyncScheduler,
+  Observable,
+  timer,
+  type MonoTypeOperatorFunction,
+  type Observer,
+  type SchedulerLike,
+  type Subscriber,
+  type Subscription,
+} from 'rxjs';
 import { ConnectTimeoutError } from '../errors.js';
 import type { SocketEvent } from '../socket-event.js';
 import { MAX_TIMER_MS } from '../timer-limit.js';
@@ -40,32 +49,56 @@ export function waitForOpen(config: number | WaitForOpenConfig = {}): MonoTypeOp
   const timeout = requested === Infinity ? 0 : requested;
   return (source) =>
     new Observable<SocketEvent>((subscriber) => {
-      let opened = false;
-      let deadline: Subscription | undefined;
-      const subscription = source.subscribe({
-        next: (event) => {
-          if (event.type === 'connecting') {
-            opened = false;
-            deadline?.unsubscribe();
-            if (timeout > 0) {
-              deadline = timer(timeout, scheduler).subscribe(() => subscriber.error(new ConnectTimeoutError(timeout)));
-            }
-            subscriber.next(event);
-            return;
-          }
-          if (event.type === 'open') {
-            opened = true;
-            deadline?.unsubscribe();
-            deadline = undefined;
-          }
-          if (opened || event.type === 'reconnecting') subscriber.next(event);
-        },
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => subscriber.complete(),
-      });
+      const gate = new OpenGate(subscriber, timeout, scheduler);
+      const subscription = source.subscribe(gate);
       return () => {
         subscription.unsubscribe();
-        deadline?.unsubscribe();
+        gate.stopDeadline();
       };
     });
+}
+
+/**
+ * One subscription's state. A class, not closures: thousands of sessions share its methods
+ * (memory per session, see bench/RESULTS.md).
+ */
+class OpenGate implements Observer<SocketEvent> {
+  private opened = false;
+  private deadline: Subscription | undefined;
+
+  constructor(
+    private readonly subscriber: Subscriber<SocketEvent>,
+    private readonly timeout: number,
+    private readonly scheduler: SchedulerLike,
+  ) {}
+
+  next(event: SocketEvent): void {
+    if (event.type === 'connecting') {
+      this.opened = false;
+      this.deadline?.unsubscribe();
+      if (this.timeout > 0) {
+        this.deadline = timer(this.timeout, this.scheduler).subscribe(() => this.subscriber.error(new ConnectTimeoutError(this.timeout)));
+      }
+      this.subscriber.next(event);
+      return;
+    }
+    if (event.type === 'open') {
+      this.opened = true;
+      this.stopDeadline();
+    }
+    if (this.opened || event.type === 'reconnecting') this.subscriber.next(event);
+  }
+
+  error(error: unknown): void {
+    this.subscriber.error(error);
+  }
+
+  complete(): void {
+    this.subscriber.complete();
+  }
+
+  stopDeadline(): void {
+    this.deadline?.unsubscribe();
+    this.deadline = undefined;
+  }
 }
