@@ -39,21 +39,21 @@ export interface SizeResult extends SizeCheck {
  * the code is not there yet (see docs/packaging.md for what the bytes are and the plan).
  */
 export const CHECKS: readonly SizeCheck[] = [
-  { name: 'main entry (everything)', contents: `export * from './lib/index.js';`, budget: kb(14.3) },
-  { name: 'session (connect)', contents: `export { connect } from './lib/index.js';`, budget: kb(13.95) },
+  { name: 'main entry (everything)', contents: `export * from './lib/index.js';`, budget: kb(14.45) },
+  { name: 'session (connect)', contents: `export { connect } from './lib/index.js';`, budget: kb(14.1) },
   {
     name: 'pipeline (fromWebSocket + 6 operators)',
     contents:
       'export { fromWebSocket, waitForOpen, authenticate, heartbeat, reauthOnExpiry, retryWithBackoff, messages } ' +
       `from './lib/index.js';`,
-    budget: kb(9.35),
+    budget: kb(9.5),
   },
   ...(
     [
       ['fromWebSocket', 2.95],
       ['waitForOpen', 0.75],
       ['authenticate', 2.65],
-      ['heartbeat', 1.5],
+      ['heartbeat', 1.75],
       ['reauthOnExpiry', 2.5],
       ['retryWithBackoff', 2.35],
       ['messages', 2.05],

@@ -1,8 +1,6 @@
 import {
   asyncScheduler,
-  interval as every,
   Observable,
-  timer,
   type MonoTypeOperatorFunction,
   type Observer,
   type SchedulerLike,
@@ -155,12 +153,23 @@ interface HeartbeatSettings {
 /**
  * One subscription's state. A class, not closures: thousands of sessions share its methods
  * (memory per session, see bench/RESULTS.md).
+ *
+ * Timers are one-shot and, wherever possible, started from a network callback (the auth ack, a
+ * pong, an inbound frame), never from a chain of timer callbacks: browsers throttle chained timers
+ * in background tabs to once a minute (Chrome's intensive throttling), which would starve the pings
+ * and get an idle connection killed by the gateway. A timer that had to be re-armed from a timer
+ * callback is replaced, at the same due time, on the next inbound answer.
  */
 class HeartbeatWatch implements Observer<SocketEvent> {
   private connection: SocketConnection | undefined;
-  private pinger: Subscription | undefined;
+  private nextPing: Subscription | undefined;
   private pongDeadline: Subscription | undefined;
-  private silenceDeadline: Subscription | undefined;
+  private silenceCheck: Subscription | undefined;
+  private lastPingAt = 0;
+  private lastFrameAt = 0;
+  // The pending ping or silence check was armed from a timer callback (see the class comment).
+  private pingArmedByTimer = false;
+  private silenceArmedByTimer = false;
   // The session is up on `connection`: its pongs and server pings are ours, even with no timer.
   private live = false;
   // The close that terminate() causes must not replace the real cause.
@@ -192,10 +201,10 @@ class HeartbeatWatch implements Observer<SocketEvent> {
 
   stop(): void {
     this.live = false;
-    this.pinger?.unsubscribe();
+    this.nextPing?.unsubscribe();
     this.pongDeadline?.unsubscribe();
-    this.silenceDeadline?.unsubscribe();
-    this.pinger = this.pongDeadline = this.silenceDeadline = undefined;
+    this.silenceCheck?.unsubscribe();
+    this.nextPing = this.pongDeadline = this.silenceCheck = undefined;
   }
 
   private handle(event: SocketEvent): void {
@@ -210,11 +219,8 @@ class HeartbeatWatch implements Observer<SocketEvent> {
       this.start(event.connection);
     } else if (event.type === 'frame' && event.connection === this.connection && this.live) {
       const pongFrame = settings.isPong(event.frame);
-      if (pongFrame || settings.expect === 'any-frame') {
-        this.pongDeadline?.unsubscribe();
-        this.pongDeadline = undefined;
-      }
-      this.watchSilence(event.connection);
+      if (pongFrame || settings.expect === 'any-frame') this.answered(event.connection);
+      if (settings.maxSilence > 0) this.heardFrom(event.connection);
       if (pongFrame) return;
       if (settings.isServerPing(event.frame)) {
         if (settings.replyToServerPing && event.connection.isOpen) {
@@ -232,34 +238,25 @@ class HeartbeatWatch implements Observer<SocketEvent> {
     subscriber.next(event);
   }
 
-  private die(target: SocketConnection, error: HeartbeatTimeoutError): void {
-    this.stop();
-    this.dying = true;
-    target.terminate(); // a dead peer never answers a closing handshake
-    this.subscriber.error(error);
-  }
-
-  private watchSilence(target: SocketConnection): void {
-    const { maxSilence, scheduler } = this.settings;
-    if (maxSilence === 0) return;
-    this.silenceDeadline?.unsubscribe();
-    this.silenceDeadline = timer(maxSilence, scheduler).subscribe(() =>
-      this.die(target, new HeartbeatTimeoutError('silence', maxSilence, target.phase)),
-    );
-  }
-
   private start(target: SocketConnection): void {
     if (this.live) return;
     this.live = true;
-    this.watchSilence(target);
-    const { interval, scheduler } = this.settings;
-    if (interval === 0) return;
-    this.pinger = every(interval, scheduler).subscribe(() => this.beat(target));
+    const { interval, maxSilence, scheduler } = this.settings;
+    this.lastFrameAt = scheduler.now();
+    if (maxSilence > 0) this.armSilenceCheck(target, maxSilence, false);
+    if (interval > 0) this.armPing(target, interval, false);
+  }
+
+  private armPing(target: SocketConnection, delay: number, byTimer: boolean): void {
+    this.nextPing?.unsubscribe();
+    this.pingArmedByTimer = byTimer;
+    this.nextPing = this.settings.scheduler.schedule(() => this.beat(target), delay);
   }
 
   private beat(target: SocketConnection): void {
-    if (!target.isOpen) return;
-    const { ping, timeout, scheduler } = this.settings;
+    this.nextPing = undefined;
+    if (!target.isOpen) return; // its close event follows and ends the session
+    const { ping, interval, timeout, scheduler } = this.settings;
     try {
       target.sendFrame(ping!());
     } catch (error) {
@@ -267,8 +264,47 @@ class HeartbeatWatch implements Observer<SocketEvent> {
       this.subscriber.error(error);
       return;
     }
-    this.pongDeadline ??= timer(timeout, scheduler).subscribe(() =>
-      this.die(target, new HeartbeatTimeoutError('pong', timeout, target.phase)),
-    );
+    this.lastPingAt = scheduler.now();
+    // The deadline runs from the first unanswered ping.
+    this.pongDeadline ??= scheduler.schedule(() => this.die(target, new HeartbeatTimeoutError('pong', timeout, target.phase)), timeout);
+    // Keeps the cadence even when the answer comes after the next ping is due; an answer in time re-arms it.
+    this.armPing(target, interval, true);
+  }
+
+  private answered(target: SocketConnection): void {
+    if (this.pongDeadline === undefined) return;
+    this.pongDeadline.unsubscribe();
+    this.pongDeadline = undefined;
+    if (this.pingArmedByTimer && this.nextPing !== undefined) {
+      const { interval, scheduler } = this.settings;
+      this.armPing(target, Math.max(0, this.lastPingAt + interval - scheduler.now()), false);
+    }
+  }
+
+  // Per frame only a clock read: the deadline is checked lazily when its timer fires.
+  private heardFrom(target: SocketConnection): void {
+    const { maxSilence, scheduler } = this.settings;
+    this.lastFrameAt = scheduler.now();
+    if (this.silenceArmedByTimer) this.armSilenceCheck(target, maxSilence, false);
+  }
+
+  private armSilenceCheck(target: SocketConnection, delay: number, byTimer: boolean): void {
+    this.silenceCheck?.unsubscribe();
+    this.silenceArmedByTimer = byTimer;
+    this.silenceCheck = this.settings.scheduler.schedule(() => this.checkSilence(target), delay);
+  }
+
+  private checkSilence(target: SocketConnection): void {
+    const { maxSilence, scheduler } = this.settings;
+    const quietFor = scheduler.now() - this.lastFrameAt;
+    if (quietFor >= maxSilence) this.die(target, new HeartbeatTimeoutError('silence', maxSilence, target.phase));
+    else this.armSilenceCheck(target, maxSilence - quietFor, true);
+  }
+
+  private die(target: SocketConnection, error: HeartbeatTimeoutError): void {
+    this.stop();
+    this.dying = true;
+    target.terminate(); // a dead peer never answers a closing handshake
+    this.subscriber.error(error);
   }
 }
