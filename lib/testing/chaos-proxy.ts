@@ -50,7 +50,7 @@ export interface RandomCutsOptions {
  * const kind: ChaosFaultKind = 'blackhole';
  * expect(proxy.faults[kind]).to.equal(1);
  */
-export type ChaosFaultKind = 'cut' | 'random-cut' | 'blackhole' | 'refuse' | 'refused-connection' | 'latency' | 'throttle';
+export type ChaosFaultKind = 'cut' | 'random-cut' | 'blackhole' | 'refuse' | 'latency' | 'throttle';
 
 /**
  * A proxied connection, as {@link ChaosProxy.links} lists it.
@@ -106,7 +106,6 @@ export class ChaosProxy {
     'random-cut': 0,
     blackhole: 0,
     refuse: 0,
-    'refused-connection': 0,
     latency: 0,
     throttle: 0,
   };
