@@ -125,13 +125,14 @@ class AuthGate implements Observer<SocketEvent> {
       this.releaseAppFrames = connection.holdAppFrames();
       const round = (this.round = new AuthRound(exchange, connection, 'authenticating', (error) => subscriber.error(error)));
       subscriber.next(event);
-      round.fetchToken();
+      // The consumer may have left on 'connecting' (teardown cancelled this round): fetch nothing.
+      if (this.round === round && !subscriber.closed) round.fetchToken();
       return;
     }
     if (event.type === 'open' && event.connection === this.connection && this.round) {
       event.connection.phase = 'authenticating';
       subscriber.next(event);
-      this.round.startDeadline();
+      this.round?.startDeadline();
       return;
     }
     if (event.type === 'frame' && event.connection === this.connection && this.round) {

@@ -146,7 +146,8 @@ class ExpiryWatch implements Observer<SocketEvent> {
         return;
       case 'authenticated':
         subscriber.next(event);
-        this.scheduleRefresh(event.connection);
+        // No timer may outlive a consumer that left on this event.
+        if (!subscriber.closed) this.scheduleRefresh(event.connection);
         return;
       case 'frame': {
         if (event.connection !== this.connection) break;
@@ -158,7 +159,7 @@ class ExpiryWatch implements Observer<SocketEvent> {
             this.releaseAppFrames?.();
             this.releaseAppFrames = undefined;
             subscriber.next({ type: 'authenticated', connection: event.connection, reauth: true });
-            this.scheduleRefresh(event.connection);
+            if (!subscriber.closed) this.scheduleRefresh(event.connection);
             return;
           }
           if (verdict === 'reject') return;
@@ -219,9 +220,10 @@ class ExpiryWatch implements Observer<SocketEvent> {
     this.refreshTimer?.unsubscribe();
     target.phase = 'reauthenticating';
     this.releaseAppFrames = target.holdAppFrames();
-    this.round = new AuthRound(exchange, target, 'reauthenticating', (error) => subscriber.error(error));
+    const round = (this.round = new AuthRound(exchange, target, 'reauthenticating', (error) => subscriber.error(error)));
     subscriber.next({ type: 'reauthenticating', connection: target, trigger });
-    this.round.fetchToken();
+    if (this.round !== round || subscriber.closed) return; // the consumer left on that event
+    round.fetchToken();
     this.round?.startDeadline();
   }
 }

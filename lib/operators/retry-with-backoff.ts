@@ -178,7 +178,10 @@ class Retrier implements Observer<SocketEvent> {
   }
 
   subscribe(): void {
-    this.sourceSubscription = this.source.subscribe(this);
+    const subscription = this.source.subscribe(this);
+    // The consumer may have left during that call (on the new socket's 'connecting'): close it.
+    if (this.subscriber.closed) subscription.unsubscribe();
+    else this.sourceSubscription = subscription;
   }
 
   teardown(): void {
