@@ -1,5 +1,4 @@
 import type { Subscription } from 'rxjs';
-import { timer } from 'rxjs';
 import type { AuthExchange } from './auth-exchange.js';
 import { AuthClosedError, AuthRejectedError, AuthTimeoutError, ConnectionClosedError } from './errors.js';
 import type { InboundFrame } from './inbound-frame.js';
@@ -44,8 +43,9 @@ export class AuthRound {
   startDeadline(): void {
     this.started = true;
     if (this.exchange.timeout > 0 && Number.isFinite(this.exchange.timeout)) {
-      this.deadline = timer(this.exchange.timeout, this.exchange.scheduler).subscribe(() =>
-        this.settle(new AuthTimeoutError(this.exchange.timeout, this.phase)),
+      this.deadline = this.exchange.scheduler.schedule(
+        () => this.settle(new AuthTimeoutError(this.exchange.timeout, this.phase)),
+        this.exchange.timeout,
       );
     }
     this.sendIfReady();

@@ -1,7 +1,6 @@
 import {
   asyncScheduler,
   Observable,
-  timer,
   type MonoTypeOperatorFunction,
   type Observer,
   type SchedulerLike,
@@ -203,8 +202,8 @@ class ExpiryWatch implements Observer<SocketEvent> {
     // A token valid for weeks is due beyond the longest timer, which would fire at once: wait in steps.
     this.refreshTimer =
       due > MAX_TIMER_MS
-        ? timer(MAX_TIMER_MS, scheduler).subscribe(() => this.scheduleRefresh(target))
-        : timer(due, scheduler).subscribe(() => this.startReauth(target, 'refresh'));
+        ? scheduler.schedule(() => this.scheduleRefresh(target), MAX_TIMER_MS)
+        : scheduler.schedule(() => this.startReauth(target, 'refresh'), due);
   }
 
   private startReauth(target: SocketConnection, trigger: 'expired' | 'refresh'): void {

@@ -1,7 +1,6 @@
 import {
   asyncScheduler,
   Observable,
-  timer,
   type MonoTypeOperatorFunction,
   type Observer,
   type SchedulerLike,
@@ -213,12 +212,12 @@ class Retrier implements Observer<SocketEvent> {
     const { resetAfter, scheduler } = this.settings;
     // Nothing to forget, or already counting down.
     if (this.resetTimer || (this.attempt === 0 && this.outageStart === undefined) || resetAfter === Infinity) return;
-    this.resetTimer = timer(resetAfter, scheduler).subscribe(() => {
+    this.resetTimer = scheduler.schedule(() => {
       this.resetTimer = undefined;
       this.attempt = 0;
       this.outageStart = undefined;
       this.previousDelay = this.settings.initialDelay;
-    });
+    }, resetAfter);
   }
 
   private fail(error: unknown): void {
@@ -254,10 +253,10 @@ class Retrier implements Observer<SocketEvent> {
     subscriber.next({ type: 'reconnecting', attempt, delay, cause: error });
     // The consumer may have unsubscribed on that event: no timer may outlive the teardown.
     if (subscriber.closed) return;
-    this.delayTimer = timer(delay, settings.scheduler).subscribe(() => {
+    this.delayTimer = settings.scheduler.schedule(() => {
       this.delayTimer = undefined;
       this.subscribe();
-    });
+    }, delay);
   }
 }
 

@@ -1,7 +1,6 @@
 import {
   asyncScheduler,
   Observable,
-  timer,
   type MonoTypeOperatorFunction,
   type Observer,
   type SchedulerLike,
@@ -77,7 +76,7 @@ class OpenGate implements Observer<SocketEvent> {
       this.opened = false;
       this.deadline?.unsubscribe();
       if (this.timeout > 0) {
-        this.deadline = timer(this.timeout, this.scheduler).subscribe(() => this.subscriber.error(new ConnectTimeoutError(this.timeout)));
+        this.deadline = this.scheduler.schedule(() => this.subscriber.error(new ConnectTimeoutError(this.timeout)), this.timeout);
       }
       this.subscriber.next(event);
       return;

@@ -1,4 +1,4 @@
-import { timer, type SchedulerLike, type Subscription } from 'rxjs';
+import { type SchedulerLike, type Subscription } from 'rxjs';
 import { SendDroppedError, SendExpiredError, SendQueueFullError } from './errors.js';
 import { SlidingWindow, type RateLimit } from './rate-limit.js';
 import { SendReceipt, type ReceiptControl } from './send-receipt.js';
@@ -99,13 +99,13 @@ export class SendQueue<Out> {
     }
     const entry: Entry<Out> = { seq: this.seq++, message, frame, key, written: false, expiry: undefined, control };
     if (Number.isFinite(expireAfter)) {
-      entry.expiry = timer(expireAfter, this.options.scheduler).subscribe(() => {
+      entry.expiry = this.options.scheduler.schedule(() => {
         const index = this.queued.indexOf(entry);
         if (index < 0) return;
         this.queued.splice(index, 1);
         this.give(entry, new SendExpiredError(expireAfter));
         this.options.onPendingChange(this.pending);
-      });
+      }, expireAfter);
     }
     this.queued.push(entry);
     this.options.onPendingChange(this.pending);
@@ -227,9 +227,9 @@ export class SendQueue<Out> {
 
   private wakeIn(ms: number): void {
     this.wake?.unsubscribe();
-    this.wake = timer(ms, this.options.scheduler).subscribe(() => {
+    this.wake = this.options.scheduler.schedule(() => {
       this.wake = undefined;
       this.pump();
-    });
+    }, ms);
   }
 }
