@@ -1,4 +1,5 @@
-import { asyncScheduler, Observable, type MonoTypeOperatorFunction, type Observer, type SchedulerLike, type Subscriber } from 'rxjs';
+import { asyncScheduler, type MonoTypeOperatorFunction, type SchedulerLike, type Subscriber } from 'rxjs';
+import { GuardedLayer, socketLayer } from '../socket-layer.js';
 import { defaultRejectReason, registerAuthExchange, type AuthExchange } from '../auth-exchange.js';
 import { AuthRound } from '../auth-round.js';
 import { assertMatcher, frameTest, type FrameMatcher } from '../frame-matcher.js';
@@ -65,60 +66,38 @@ export interface AuthenticateConfig<TToken = string> {
  */
 export function authenticate<TToken = string>(config: AuthenticateConfig<TToken>): MonoTypeOperatorFunction<SocketEvent> {
   const exchangeFor = exchangeFactory(config);
-  return (source) =>
-    new Observable<SocketEvent>((subscriber) => {
-      const gate = new AuthGate(subscriber, exchangeFor);
-      const subscription = source.subscribe(gate);
-      return () => {
-        subscription.unsubscribe();
-        gate.reset();
-      };
-    });
+  return socketLayer((subscriber) => new AuthGate(subscriber, exchangeFor));
 }
 
-/**
- * One subscription's state. A class, not closures: thousands of sessions share its methods
- * (memory per session, see bench/RESULTS.md).
- */
-class AuthGate implements Observer<SocketEvent> {
+/** One subscription's state (see {@link GuardedLayer}); user code: the ack and reject matchers, the reason extractor. */
+class AuthGate extends GuardedLayer {
   private connection: SocketConnection | undefined;
   private round: AuthRound | undefined;
   private releaseAppFrames: (() => void) | undefined;
   private heldInbound: FrameEvent[] = [];
 
   constructor(
-    private readonly subscriber: Subscriber<SocketEvent>,
+    subscriber: Subscriber<SocketEvent>,
     private readonly exchangeFor: (connection: SocketConnection) => AuthExchange,
-  ) {}
+  ) {
+    super(subscriber);
+  }
 
-  reset(): void {
+  stop(): void {
     this.round?.cancel();
     this.round = undefined;
     this.releaseAppFrames = undefined;
     if (this.heldInbound.length > 0) this.heldInbound = [];
   }
 
-  // User code (ack and reject matchers, the reason extractor) runs here: a throw errors the output.
-  next(event: SocketEvent): void {
-    try {
-      this.handle(event);
-    } catch (error) {
-      this.subscriber.error(error);
-    }
-  }
-
-  error(error: unknown): void {
+  override error(error: unknown): void {
     this.subscriber.error(this.round ? this.round.explainClose(error) : error);
   }
 
-  complete(): void {
-    this.subscriber.complete();
-  }
-
-  private handle(event: SocketEvent): void {
+  protected handle(event: SocketEvent): void {
     const { subscriber } = this;
     if (event.type === 'connecting') {
-      this.reset();
+      this.stop();
       const connection = (this.connection = event.connection);
       const exchange = this.exchangeFor(connection);
       registerAuthExchange(connection, exchange);

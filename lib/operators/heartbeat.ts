@@ -1,12 +1,5 @@
-import {
-  asyncScheduler,
-  Observable,
-  type MonoTypeOperatorFunction,
-  type Observer,
-  type SchedulerLike,
-  type Subscriber,
-  type Subscription,
-} from 'rxjs';
+import { asyncScheduler, type MonoTypeOperatorFunction, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import { GuardedLayer, socketLayer } from '../socket-layer.js';
 import { HeartbeatTimeoutError } from '../errors.js';
 import { assertMatcher, frameTest, type FrameMatcher } from '../frame-matcher.js';
 import { NOT_JSON, type InboundFrame } from '../inbound-frame.js';
@@ -126,15 +119,7 @@ export function heartbeat(config: HeartbeatConfig = {}): MonoTypeOperatorFunctio
     isServerPing,
     scheduler,
   };
-  return (source) =>
-    new Observable<SocketEvent>((subscriber) => {
-      const watch = new HeartbeatWatch(subscriber, settings);
-      const subscription = source.subscribe(watch);
-      return () => {
-        subscription.unsubscribe();
-        watch.stop();
-      };
-    });
+  return socketLayer((subscriber) => new HeartbeatWatch(subscriber, settings));
 }
 
 /** The validated options, built once per `heartbeat()` call and shared by its subscriptions. */
@@ -160,7 +145,7 @@ interface HeartbeatSettings {
  * and get an idle connection killed by the gateway. A timer that had to be re-armed from a timer
  * callback is replaced, at the same due time, on the next inbound answer.
  */
-class HeartbeatWatch implements Observer<SocketEvent> {
+class HeartbeatWatch extends GuardedLayer {
   private connection: SocketConnection | undefined;
   private nextPing: Subscription | undefined;
   private pongDeadline: Subscription | undefined;
@@ -176,25 +161,18 @@ class HeartbeatWatch implements Observer<SocketEvent> {
   private dying = false;
 
   constructor(
-    private readonly subscriber: Subscriber<SocketEvent>,
+    subscriber: Subscriber<SocketEvent>,
     private readonly settings: HeartbeatSettings,
-  ) {}
-
-  // User code (matchers, replyToServerPing) runs here: a throw errors the output, as in rxjs's own operators.
-  next(event: SocketEvent): void {
-    try {
-      this.handle(event);
-    } catch (error) {
-      this.subscriber.error(error);
-    }
+  ) {
+    super(subscriber);
   }
 
-  error(error: unknown): void {
+  override error(error: unknown): void {
     this.stop();
     if (!this.dying) this.subscriber.error(error);
   }
 
-  complete(): void {
+  override complete(): void {
     this.stop();
     this.subscriber.complete();
   }
@@ -207,7 +185,7 @@ class HeartbeatWatch implements Observer<SocketEvent> {
     this.nextPing = this.pongDeadline = this.silenceCheck = undefined;
   }
 
-  private handle(event: SocketEvent): void {
+  protected handle(event: SocketEvent): void {
     const { subscriber, settings } = this;
     if (event.type === 'connecting') {
       this.stop();

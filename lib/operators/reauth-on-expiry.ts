@@ -1,12 +1,5 @@
-import {
-  asyncScheduler,
-  Observable,
-  type MonoTypeOperatorFunction,
-  type Observer,
-  type SchedulerLike,
-  type Subscriber,
-  type Subscription,
-} from 'rxjs';
+import { asyncScheduler, type MonoTypeOperatorFunction, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import { GuardedLayer, socketLayer } from '../socket-layer.js';
 import { authExchangeOf, type AuthExchange } from '../auth-exchange.js';
 import { AuthRound } from '../auth-round.js';
 import { assertMatcher, frameTest, type FrameMatcher } from '../frame-matcher.js';
@@ -75,15 +68,7 @@ export function reauthOnExpiry<TToken = string>(config: ReauthOnExpiryConfig<TTo
   const isExpiryNotice = frameTest(expired);
 
   const settings: ReauthSettings = { token, timeout, refreshBefore, scheduler, isExpiryNotice };
-  return (source) =>
-    new Observable<SocketEvent>((subscriber) => {
-      const watch = new ExpiryWatch(subscriber, settings);
-      const subscription = source.subscribe(watch);
-      return () => {
-        subscription.unsubscribe();
-        watch.stopConnectionWork();
-      };
-    });
+  return socketLayer((subscriber) => new ExpiryWatch(subscriber, settings));
 }
 
 /** The validated options, built once per `reauthOnExpiry()` call and shared by its subscriptions. */
@@ -95,22 +80,22 @@ interface ReauthSettings {
   readonly isExpiryNotice: (frame: InboundFrame) => boolean;
 }
 
-/**
- * One subscription's state. A class, not closures: thousands of sessions share its methods
- * (memory per session, see bench/RESULTS.md).
- */
-class ExpiryWatch implements Observer<SocketEvent> {
+/** One subscription's state (see {@link GuardedLayer}); user code: the expiry matcher, the ack matchers. */
+class ExpiryWatch extends GuardedLayer {
   private connection: SocketConnection | undefined;
   private round: AuthRound | undefined;
   private releaseAppFrames: (() => void) | undefined;
   private refreshTimer: Subscription | undefined;
 
   constructor(
-    private readonly subscriber: Subscriber<SocketEvent>,
+    subscriber: Subscriber<SocketEvent>,
     private readonly settings: ReauthSettings,
-  ) {}
+  ) {
+    super(subscriber);
+  }
 
-  stopConnectionWork(): void {
+  // The socket is gone (or the consumer left): its round, held frames and refresh timer with it.
+  stop(): void {
     this.round?.cancel();
     this.round = undefined;
     this.releaseAppFrames = undefined; // the socket is gone with its held frames
@@ -118,28 +103,15 @@ class ExpiryWatch implements Observer<SocketEvent> {
     this.refreshTimer = undefined;
   }
 
-  // User code (the expiry matcher, ack matchers) runs here: a throw errors the output.
-  next(event: SocketEvent): void {
-    try {
-      this.handle(event);
-    } catch (error) {
-      this.subscriber.error(error);
-    }
-  }
-
-  error(error: unknown): void {
+  override error(error: unknown): void {
     this.subscriber.error(this.round ? this.round.explainClose(error) : error);
   }
 
-  complete(): void {
-    this.subscriber.complete();
-  }
-
-  private handle(event: SocketEvent): void {
+  protected handle(event: SocketEvent): void {
     const { subscriber } = this;
     switch (event.type) {
       case 'connecting':
-        this.stopConnectionWork();
+        this.stop();
         this.connection = event.connection;
         subscriber.next(event);
         return;

@@ -1,12 +1,5 @@
-import {
-  asyncScheduler,
-  Observable,
-  type MonoTypeOperatorFunction,
-  type Observer,
-  type SchedulerLike,
-  type Subscriber,
-  type Subscription,
-} from 'rxjs';
+import { asyncScheduler, type MonoTypeOperatorFunction, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import { socketLayer, type SocketLayer } from '../socket-layer.js';
 import { ConnectTimeoutError } from '../errors.js';
 import type { SocketEvent } from '../socket-event.js';
 import { MAX_TIMER_MS } from '../timer-limit.js';
@@ -46,22 +39,11 @@ export function waitForOpen(config: number | WaitForOpenConfig = {}): MonoTypeOp
     );
   }
   const timeout = requested === Infinity ? 0 : requested;
-  return (source) =>
-    new Observable<SocketEvent>((subscriber) => {
-      const gate = new OpenGate(subscriber, timeout, scheduler);
-      const subscription = source.subscribe(gate);
-      return () => {
-        subscription.unsubscribe();
-        gate.stopDeadline();
-      };
-    });
+  return socketLayer((subscriber) => new OpenGate(subscriber, timeout, scheduler));
 }
 
-/**
- * One subscription's state. A class, not closures: thousands of sessions share its methods
- * (memory per session, see bench/RESULTS.md).
- */
-class OpenGate implements Observer<SocketEvent> {
+/** One subscription's state (see {@link SocketLayer}). */
+class OpenGate implements SocketLayer {
   private opened = false;
   private deadline: Subscription | undefined;
 
@@ -83,7 +65,7 @@ class OpenGate implements Observer<SocketEvent> {
     }
     if (event.type === 'open') {
       this.opened = true;
-      this.stopDeadline();
+      this.stop(); // the deadline is met
     }
     if (this.opened || event.type === 'reconnecting') this.subscriber.next(event);
   }
@@ -96,7 +78,7 @@ class OpenGate implements Observer<SocketEvent> {
     this.subscriber.complete();
   }
 
-  stopDeadline(): void {
+  stop(): void {
     this.deadline?.unsubscribe();
     this.deadline = undefined;
   }
