@@ -16,7 +16,7 @@ import {
   type Observer,
   type SchedulerLike,
   type Subscriber,
-  type Subscription,
+  Subscription,
   type Unsubscribable,
 } from 'rxjs';
 import { decodeSlowly } from '../decode.js';
@@ -171,7 +171,7 @@ export interface ConnectConfig<In, Out = unknown, TToken = string, Id = unknown>
    */
   grace?: number;
   /**
-   * Most messages waiting for the connection; see `overflow`.
+   * Most never-written messages waiting to be written; see `overflow`.
    * @default 1000
    */
   maxQueued?: number;
@@ -196,13 +196,15 @@ export interface ConnectConfig<In, Out = unknown, TToken = string, Id = unknown>
   sendAck?: SendAckConfig<Out>;
   /**
    * Outbound rate limit for app messages, e.g. `{ messages: 2, perMs: 1000 }`; messages over it
-   * wait (in order), they are never dropped. Protocol frames (auth, pings) are not counted.
+   * wait in order (only their own `expireAfter` can give them up). Protocol frames (auth, pings)
+   * are not counted.
    * @default undefined
    */
   rateLimit?: RateLimit;
   /**
    * Recognises a server's "too many requests, retry after" answer and returns the wait in ms
-   * (`undefined` for any other frame). The queue pauses that long; with `sendAck` the refused
+   * (`undefined` for any other frame). The queue pauses that long (at most about 24.8 days; NaN,
+   * a delay it cannot read, pauses 1 s; a negative one, not at all); with `sendAck` the refused
    * message is written again. Such frames are consumed.
    * @default undefined
    */
@@ -456,7 +458,8 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
     new Observable<SocketEvent>((subscriber) => {
       const becomeReady = () => {
         state.set({ type: 'ready' });
-        queue.setWriter(writer);
+        // A state$ handler may have made the last subscriber leave (grace 0): no writer for a gone socket.
+        if (!subscriber.closed) queue.setWriter(writer);
       };
       const subscription = source.subscribe({
         next: (event) => {
@@ -566,7 +569,11 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
 
   function holdOpen(): void {
     if (hold || closed) return;
-    hold = messages$.subscribe({ error: () => undefined });
+    // Taken before subscribing: the subscribe emits state$ 'connecting', and a handler that sends
+    // there must not open a second hold that nothing would release.
+    const holding = new Subscription();
+    hold = holding;
+    holding.add(messages$.subscribe({ error: () => undefined }));
   }
 
   return {
@@ -581,6 +588,7 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
       return queue.pending;
     },
     send(message: Out, options: SendOptions = {}): SendReceipt {
+      if (closed) return queue.enqueue(message, '', undefined); // refused with the reason it closed
       const { expireAfter: messageExpiry = expireAfter } = options;
       let frame: string;
       let key: string | undefined;
@@ -590,7 +598,7 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
             `send: expireAfter must be a number of ms above 0 and at most ${MAX_TIMER_MS} (or Infinity), got ${String(messageExpiry)}`,
           );
         }
-        if (outbound && !closed && !outbound.is(message)) {
+        if (outbound && !outbound.is(message)) {
           throw new TypeError('send: the message does not match the outbound codec');
         }
         const encoded = outbound ? outbound.encode(message) : message;

@@ -42,7 +42,8 @@ export class SendDroppedError extends SocketPipelineError {
 }
 
 /**
- * A message waited longer than its expiry for the connection and was not sent.
+ * A message waited longer than its expiry to be written (for a ready connection, the rate limit or
+ * a server's retry-after pause) and was not sent.
  *
  * @example
  * await session.send(typing, { expireAfter: 2_000 }).catch((error) => {
@@ -53,7 +54,9 @@ export class SendExpiredError extends SocketPipelineError {
   override readonly name = 'SendExpiredError';
   readonly code = 'SEND_EXPIRED';
   constructor(/** The expiry that elapsed, in ms. */ readonly expireAfter: number) {
-    super(`a message waited ${expireAfter} ms without a ready connection and expired unsent`);
+    super(
+      `a message was not written within ${expireAfter} ms (waiting for a ready connection, the rate limit or a server's retry-after) and expired unsent`,
+    );
   }
 }
 

@@ -1,4 +1,5 @@
 import { type SchedulerLike, type Subscription } from 'rxjs';
+import { MAX_TIMER_MS } from '../timer-limit.js';
 import { SendDroppedError, SendExpiredError, SendQueueFullError } from './errors.js';
 import { SlidingWindow, type RateLimit } from './rate-limit.js';
 import { SendReceipt, type ReceiptControl } from './send-receipt.js';
@@ -65,6 +66,7 @@ export class SendQueue<Out> {
   private wake: Subscription | undefined;
   private readonly window: SlidingWindow | undefined;
   private pumping = false;
+  private reportingDrop = false;
   private ended: Error | undefined;
 
   constructor(private readonly options: SendQueueOptions<Out>) {
@@ -90,12 +92,18 @@ export class SendQueue<Out> {
       return receipt;
     }
     const { maxQueued, overflow } = this.options;
-    if (this.queued.length >= maxQueued) {
-      if (overflow === 'reject') {
+    let dropped: Entry<Out> | undefined;
+    // Only messages never written count: one written before a reconnect may be at the server already.
+    if (this.queued.length >= maxQueued && this.countUnwritten() >= maxQueued) {
+      // A send from a dropped$ handler must not drop yet another message: that would cascade.
+      if (overflow === 'reject' || this.reportingDrop) {
         control.reject(new SendQueueFullError(maxQueued));
         return receipt;
       }
-      this.give(this.queued.shift()!, new SendDroppedError(maxQueued));
+      dropped = this.queued.splice(
+        this.queued.findIndex((queued) => !queued.written),
+        1,
+      )[0];
     }
     const entry: Entry<Out> = { seq: this.seq++, message, frame, key, written: false, expiry: undefined, control };
     if (Number.isFinite(expireAfter)) {
@@ -108,6 +116,16 @@ export class SendQueue<Out> {
       }, expireAfter);
     }
     this.queued.push(entry);
+    // Reported once the queue is consistent: the app's dropped$ handler may send or close() here.
+    if (dropped) {
+      this.reportingDrop = true;
+      try {
+        this.give(dropped, new SendDroppedError(maxQueued));
+      } finally {
+        this.reportingDrop = false;
+      }
+    }
+    if (this.ended) return receipt; // closed by that handler: end() gave this one up too
     this.options.onPendingChange(this.pending);
     this.pump();
     return receipt;
@@ -156,7 +174,7 @@ export class SendQueue<Out> {
    */
   retryAfter(ms: number): void {
     const now = this.options.scheduler.now();
-    this.pausedUntil = Math.max(this.pausedUntil, now + Math.max(0, ms));
+    this.pausedUntil = Math.max(this.pausedUntil, now + pauseFor(ms));
     const refused = this.inFlight.shift();
     if (refused) this.requeue(refused);
     this.pump();
@@ -219,6 +237,12 @@ export class SendQueue<Out> {
     this.queued.splice(index, 0, entry);
   }
 
+  private countUnwritten(): number {
+    let count = 0;
+    for (const entry of this.queued) if (!entry.written) count++;
+    return count;
+  }
+
   private give(entry: Entry<Out>, error: Error): void {
     entry.expiry?.unsubscribe();
     entry.control.reject(error);
@@ -227,9 +251,19 @@ export class SendQueue<Out> {
 
   private wakeIn(ms: number): void {
     this.wake?.unsubscribe();
-    this.wake = this.options.scheduler.schedule(() => {
-      this.wake = undefined;
-      this.pump();
-    }, ms);
+    this.wake = this.options.scheduler.schedule(
+      () => {
+        this.wake = undefined;
+        this.pump();
+      },
+      Math.min(ms, MAX_TIMER_MS),
+    );
   }
+}
+
+/** A server's pause, made safe to schedule: the value comes off the wire through the app's parser. */
+const UNREADABLE_PAUSE_MS = 1000;
+function pauseFor(ms: number): number {
+  if (Number.isNaN(ms)) return UNREADABLE_PAUSE_MS; // "too many", but no readable delay: back off a little
+  return Math.min(Math.max(0, ms), MAX_TIMER_MS);
 }

@@ -37,6 +37,9 @@ export type SessionStateType = SessionState['type'];
  */
 export class StateCell {
   private readonly subject = new BehaviorSubject<SessionState>({ type: 'idle' });
+  // The state last set: ahead of the subject while a change set from a state$ handler waits.
+  private latest: SessionState = this.subject.getValue();
+  private waiting: SessionState[] | undefined;
 
   /** The current state, then every change; after `closed`, just `closed` and completion. */
   readonly state$: Observable<SessionState> = defer(() =>
@@ -45,14 +48,32 @@ export class StateCell {
 
   /** The current state. */
   get value(): SessionState {
-    return this.subject.getValue();
+    return this.latest;
   }
 
-  /** Moves to `next` unless it equals the current state, or the cell is already closed. */
+  /**
+   * Moves to `next` unless it equals the current state, or the cell is already closed. A change
+   * set while a state is being published (a handler that closes, sends or leaves) is published
+   * after it, so every subscriber sees the states in the order they were set.
+   */
   set(next: SessionState): void {
-    if (this.subject.isStopped || sameState(this.subject.getValue(), next)) return;
-    this.subject.next(next);
-    if (next.type === 'closed') this.subject.complete();
+    if (this.latest.type === 'closed' || sameState(this.latest, next)) return;
+    this.latest = next;
+    if (this.waiting) {
+      this.waiting.push(next);
+      return;
+    }
+    const waiting: SessionState[] = [next];
+    this.waiting = waiting;
+    try {
+      for (let index = 0; index < waiting.length; index++) {
+        const state = waiting[index]!;
+        this.subject.next(state);
+        if (state.type === 'closed') this.subject.complete();
+      }
+    } finally {
+      this.waiting = undefined;
+    }
   }
 }
 
