@@ -42,7 +42,10 @@ export function defaultRejectReason(value: unknown): string {
   const record = value as Record<string, unknown>;
   for (const key of ['reason', 'message', 'error', 'code', 'status']) {
     const field = record[key];
-    if (typeof field === 'string' || typeof field === 'number') return String(field);
+    // Clipped: the server's text ends up in AuthRejectedError's message.
+    if (typeof field === 'string' || typeof field === 'number') return String(field).slice(0, REASON_LENGTH);
   }
   return '';
 }
+
+const REASON_LENGTH = 120;

@@ -67,11 +67,13 @@ export class AuthRound {
 
   /**
    * Turns a close during this round into the diagnosis a user needs: after the auth frame and
-   * before any ack, a close almost always means the server rejected the auth payload.
+   * before any ack, a server's own close (a clean one, not "going away" or "restarting") almost
+   * always means it rejected the auth payload. A dropped network (1006) or a server shutting down
+   * is no verdict on the payload and stays a plain `ConnectionClosedError`, retried as usual.
    */
   explainClose(error: unknown): unknown {
     if (this.settled || this.authFrameSentAt === undefined || !(error instanceof ConnectionClosedError)) return error;
-    if (error instanceof AuthClosedError) return error;
+    if (error instanceof AuthClosedError || !error.wasClean || NOT_ABOUT_AUTH.has(error.closeCode)) return error;
     return new AuthClosedError(
       error.closeCode,
       error.reason,
@@ -110,3 +112,6 @@ export class AuthRound {
     if (error !== undefined) this.fail(error);
   }
 }
+
+/** Clean closes that say nothing about the auth payload: going away, restarting, try again later, bad gateway. */
+const NOT_ABOUT_AUTH = new Set([1001, 1012, 1013, 1014]);

@@ -62,10 +62,20 @@ export function decodeSlowly<A>(codec: t.Decoder<unknown, A>, value: unknown, pr
   try {
     result = codec.decode(value);
   } catch (thrown) {
-    return { ok: false, error: new DecodeError('schema', [describeThrow(thrown)], preview(), size) };
+    return { ok: false, error: new DecodeError('schema', [describeThrow(thrown)], previewSafely(preview), size) };
   }
   if (result._tag === 'Right') return { ok: true, value: result.right };
-  return { ok: false, error: new DecodeError('schema', result.left.map(describeIssue), preview(), size) };
+  return { ok: false, error: new DecodeError('schema', result.left.map(describeIssue), previewSafely(preview), size) };
+}
+
+// A preview built from a value (JSON.stringify of a deeply nested or cyclic one) may throw: a
+// rejected frame must still become a DecodeError, never an exception.
+function previewSafely(preview: () => string): string {
+  try {
+    return preview();
+  } catch {
+    return '(no preview: the value cannot be serialized)';
+  }
 }
 
 /** Longest part of a codec's own error message that reaches an issue. */
@@ -94,12 +104,24 @@ export function describeThrow(thrown: unknown): string {
 
 /** One line per failed field: where, what was expected, what came (secrets-safe summary). */
 export function describeIssue(error: t.ValidationError): string {
-  const path = error.context
-    .map((entry) => entry.key)
-    .filter((key) => key !== '')
-    .join('.');
+  // Record keys come from the frame: a long one (it may be a token) is named by its length only.
+  const path = clip(
+    error.context
+      .map((entry) => entry.key)
+      .filter((key) => key !== '')
+      .map((key) => (key.length <= PATH_KEY_LENGTH ? key : `<a key of ${key.length} characters>`))
+      .join('.'),
+    PATH_LENGTH,
+  );
   const expected = error.context[error.context.length - 1]?.type.name ?? 'unknown';
   return `at ${path ? `.${path}` : '(root)'}: expected ${expected}, got ${summarize(error.value)}`;
+}
+
+const PATH_KEY_LENGTH = 24;
+const PATH_LENGTH = 160;
+
+function clip(text: string, length: number): string {
+  return text.length > length ? `${text.slice(0, length)}...` : text;
 }
 
 /**

@@ -39,8 +39,8 @@ export interface SizeResult extends SizeCheck {
  * the code is not there yet (see docs/packaging.md for what the bytes are and the plan).
  */
 export const CHECKS: readonly SizeCheck[] = [
-  { name: 'main entry (everything)', contents: `export * from './lib/index.js';`, budget: kb(14.45) },
-  { name: 'session (connect)', contents: `export { connect } from './lib/index.js';`, budget: kb(14.1) },
+  { name: 'main entry (everything)', contents: `export * from './lib/index.js';`, budget: kb(14.75) },
+  { name: 'session (connect)', contents: `export { connect } from './lib/index.js';`, budget: kb(14.4) },
   {
     name: 'pipeline (fromWebSocket + 6 operators)',
     contents:
@@ -52,11 +52,11 @@ export const CHECKS: readonly SizeCheck[] = [
     [
       ['fromWebSocket', 2.95],
       ['waitForOpen', 0.75],
-      ['authenticate', 2.65],
+      ['authenticate', 2.75],
       ['heartbeat', 1.75],
-      ['reauthOnExpiry', 2.5],
+      ['reauthOnExpiry', 2.6],
       ['retryWithBackoff', 2.35],
-      ['messages', 2.05],
+      ['messages', 2.2],
     ] as const
   ).map(([name, budget]) => ({
     name: `${name} alone`,

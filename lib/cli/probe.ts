@@ -378,8 +378,8 @@ function normalise(options: ProbeOptions): Settings {
     allowInsecure = false,
     presetOptions = {},
   } = options;
-  if (typeof url !== 'string' || !/^wss?:\/\//i.test(url))
-    throw new TypeError(`url must start with ws:// or wss://, got ${JSON.stringify(url)}`);
+  // The URL is not echoed: for some gateways it is the credential (a notifications channel URL).
+  if (typeof url !== 'string' || !/^wss?:\/\//i.test(url)) throw new TypeError('url must start with ws:// or wss://');
   const positive = (value: number, name: string) => {
     if (!(Number.isFinite(value) && value > 0)) throw new TypeError(`${name} must be a number of ms > 0, got ${String(value)}`);
   };
@@ -444,6 +444,10 @@ function resolveToken(settings: Settings, env: ProbeIo['env']): string | undefin
       throw new TypeError(`--auth uses ${TOKEN_PLACEHOLDER}: name the environment variable that holds the token with --token-env NAME`);
     }
     return undefined;
+  }
+  // Not echoed unless it looks like a variable name: passing the token itself here is a common slip.
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(settings.tokenEnv)) {
+    throw new TypeError('--token-env takes the NAME of an environment variable (letters, digits, _), not the token itself');
   }
   const token = env[settings.tokenEnv];
   if (!token) throw new TypeError(`--token-env: the environment variable ${settings.tokenEnv} is not set or is empty`);

@@ -13,9 +13,10 @@ import { SocketPipelineError } from '../errors.js';
  */
 export interface GraphqlFormattedError {
   readonly message: string;
-  readonly locations?: ReadonlyArray<{ readonly line: number; readonly column: number }>;
-  readonly path?: ReadonlyArray<string | number>;
-  readonly extensions?: Readonly<Record<string, unknown>>;
+  /** Absent or `null` (older graphql-js versions format a missing value as `null`). */
+  readonly locations?: ReadonlyArray<{ readonly line: number; readonly column: number }> | null;
+  readonly path?: ReadonlyArray<string | number> | null;
+  readonly extensions?: Readonly<Record<string, unknown>> | null;
 }
 
 /**
@@ -40,7 +41,7 @@ export class GraphqlOperationError extends SocketPipelineError {
     readonly errors: readonly GraphqlFormattedError[],
   ) {
     super(
-      `the GraphQL server refused operation ${id}: ${errors.map((error) => error.message).join('; ') || 'no message'}` +
+      `the GraphQL server refused operation ${id}: ${clipped(errors.map((error) => error.message).join('; ')) || 'no message'}` +
         ' (check the query and variables against the schema)',
     );
   }
@@ -77,8 +78,13 @@ export class GenesysConnectionClosedError extends SocketPipelineError {
   readonly code = 'GENESYS_CONNECTION_CLOSED';
   constructor(/** The event's `reason`, '' when none. */ readonly reason: string) {
     super(
-      `the Genesys web messaging server closed the session for good (ConnectionClosedEvent${reason ? `: ${reason}` : ''}); ` +
+      `the Genesys web messaging server closed the session for good (ConnectionClosedEvent${reason ? `: ${clipped(reason)}` : ''}); ` +
         'it does not want a reconnect',
     );
   }
+}
+
+/** Server-written text in an error message, clipped: it is not ours to print at any length. */
+function clipped(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
 }

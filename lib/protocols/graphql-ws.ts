@@ -31,10 +31,11 @@ const JsonObject = t.record(t.string, t.unknown);
  */
 export const GraphqlFormattedErrorCodec: t.Type<GraphqlFormattedError, unknown, unknown> = t.intersection([
   t.type({ message: t.string }),
+  // As lenient as graphql-ws's own client: only `message` is required; older servers send nulls.
   t.partial({
-    locations: t.readonlyArray(t.type({ line: t.number, column: t.number })),
-    path: t.readonlyArray(t.union([t.string, t.number])),
-    extensions: JsonObject,
+    locations: t.union([t.readonlyArray(t.type({ line: t.number, column: t.number })), t.null]),
+    path: t.union([t.readonlyArray(t.union([t.string, t.number])), t.null]),
+    extensions: t.union([JsonObject, t.null]),
   }),
 ]) as t.Type<GraphqlFormattedError, unknown, unknown>;
 
@@ -80,8 +81,8 @@ export type GraphqlCompleteMessage = t.TypeOf<typeof GraphqlCompleteMessage>;
  */
 export const GraphqlExecutionResult = t.partial({
   data: t.union([JsonObject, t.null]),
-  errors: t.readonlyArray(GraphqlFormattedErrorCodec),
-  extensions: JsonObject,
+  errors: t.union([t.readonlyArray(GraphqlFormattedErrorCodec), t.null]),
+  extensions: t.union([JsonObject, t.null]),
 });
 export type GraphqlExecutionResult = t.TypeOf<typeof GraphqlExecutionResult>;
 
@@ -327,10 +328,10 @@ export function graphqlWs(options: GraphqlWsOptions = {}): GraphqlWsPreset {
 export interface GraphqlResult<Data> {
   /** The data of this result; `null` or absent when an error prevented it. */
   readonly data?: Data | null;
-  /** Errors of this result (a resolver failed for some fields); the operation goes on. */
-  readonly errors?: readonly GraphqlFormattedError[];
+  /** Errors of this result (a resolver failed for some fields); the operation goes on. `null` from some servers. */
+  readonly errors?: readonly GraphqlFormattedError[] | null;
   /** Whatever the server adds (tracing, cost...). */
-  readonly extensions?: Readonly<Record<string, unknown>>;
+  readonly extensions?: Readonly<Record<string, unknown>> | null;
 }
 
 /**

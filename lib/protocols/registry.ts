@@ -207,11 +207,11 @@ function optionalPattern(input: PresetInput, name: string): FramePattern | undef
   return parsed as FramePattern;
 }
 
-/** Replaces every string `"{{token}}"` inside a parsed JSON value by the token. */
+/** Replaces `{{token}}` inside every string of a parsed JSON value (`"Bearer {{token}}"` too) by the token. */
 function fillToken(value: unknown, token: string | undefined): unknown {
-  if (value === '{{token}}') {
+  if (typeof value === 'string' && value.includes('{{token}}')) {
     if (token === undefined) throw new TypeError('preset option token is required: connectionParams uses "{{token}}"');
-    return token;
+    return value.split('{{token}}').join(token);
   }
   if (Array.isArray(value)) return value.map((item) => fillToken(item, token));
   if (typeof value === 'object' && value !== null) {

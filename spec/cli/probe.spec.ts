@@ -327,6 +327,24 @@ describe('probe CLI', function () {
       expect(stderr.text()).to.not.include('pasted-secret');
     });
 
+    it('never echoes a URL it refuses (it may be the credential) nor a token passed to --token-env by mistake', async () => {
+      const badUrl = cliIo({});
+      expect(
+        await runCli(['probe', 'https://streaming.example.com/channels/secret-channel-id', '--preset', 'genesys-notifications'], badUrl.io),
+      ).to.equal(USAGE_ERROR);
+      expect(badUrl.stderr.text()).to.match(/url must start with ws:\/\/ or wss:\/\//);
+      expect(badUrl.stderr.text()).to.not.include('secret-channel-id');
+      const tokenAsName = cliIo({});
+      expect(
+        await runCli(
+          ['probe', 'wss://chat.example.com/ws', '--auth', AUTH, '--token-env', 'eyJhbGciOiJIUzI1NiJ9.pasted.secret'],
+          tokenAsName.io,
+        ),
+      ).to.equal(USAGE_ERROR);
+      expect(tokenAsName.stderr.text()).to.match(/--token-env takes the NAME of an environment variable/);
+      expect(tokenAsName.stderr.text()).to.not.include('pasted.secret');
+    });
+
     it('parses options into probe options', () => {
       expect(
         parseProbeArgs([

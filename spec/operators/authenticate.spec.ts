@@ -113,6 +113,24 @@ describe('authenticate', () => {
     });
   });
 
+  it('keeps a plain ConnectionClosedError for a close after the auth frame that is no verdict on it (a network drop, a server going away or restarting)', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      for (const [code, wasClean] of [
+        [1006, false],
+        [1001, true],
+        [1012, true],
+        [1013, true],
+      ] as const) {
+        const { source$ } = scriptedSource(testScheduler, () => cold('-o--c', { o: serverOpen(), c: serverClose(code, '', wasClean) }));
+        expectObservable(source$.pipe(authenticate(config()), map(describeEvent))).toBe(
+          'co--#',
+          { c: 'connecting', o: 'open' },
+          new ConnectionClosedError(code, '', wasClean, 'authenticating', 3),
+        );
+      }
+    });
+  });
+
   it('keeps a plain ConnectionClosedError for a close before the socket opened', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const { source$ } = scriptedSource(testScheduler, () => cold('--c', { c: serverClose(1006) }));

@@ -201,6 +201,23 @@ describe('messages', () => {
       expect(!failed.ok && [failed.error.kind, failed.error.preview, failed.error.size]).to.deep.equal(['schema', 'preview', 12]);
     });
 
+    it('decoderFor still returns a DecodeError when building the preview throws (a value too deep to stringify)', () => {
+      const Count = t.type({ count: t.number });
+      let deep: unknown = 0;
+      for (let level = 0; level < 20_000; level++) deep = [deep];
+      const failed = decoderFor(Count)({ count: deep }, () => JSON.stringify(deep), 0);
+      expect(failed.ok).to.equal(false);
+      expect(!failed.ok && failed.error.preview).to.match(/no preview/);
+    });
+
+    it('names a long record key from the frame by its length only (a key may be a token)', () => {
+      const Prices = t.type({ prices: t.record(t.string, t.number) });
+      const key = 'Bearer eyJhbGciOiJIUzI1NiJ9.payload.signature';
+      const failed = decoderFor(Prices)({ prices: { [key]: 'free' } }, () => '', 0);
+      expect(!failed.ok && failed.error.message).to.include(`.prices.<a key of ${key.length} characters>: expected number`);
+      expect(!failed.ok && failed.error.message).to.not.include('eyJ');
+    });
+
     it('names what was thrown without copying long text or frame content', () => {
       const long = new RangeError(`${'a'.repeat(150)}\nsecond line with the frame`);
       expect(describeThrow(long)).to.equal(`at (root): the codec threw RangeError: ${'a'.repeat(120)}...`);

@@ -7,6 +7,8 @@ import { GraphqlOperationError } from '../../lib/protocols/errors.js';
 import {
   GRAPHQL_TRANSPORT_WS_PROTOCOL,
   GRAPHQL_WS_CLOSE_CODES,
+  GraphqlErrorMessage,
+  GraphqlNextMessage,
   graphqlSubscribe,
   graphqlWs,
   type GraphqlClientMessage,
@@ -82,6 +84,14 @@ describe('graphqlWs preset (against the real graphql-ws server)', () => {
     ).catch((caught: unknown) => caught);
     expect(error).to.be.instanceOf(DecodeError);
     expect((error as DecodeError).issues[0]).to.match(/at \.count: expected string, got 1/);
+  });
+
+  it('accepts what graphql-ws itself accepts: null locations, path and extensions (older graphql-js), null errors', () => {
+    const error = { message: 'Cannot query field', locations: null, path: null, extensions: null };
+    expect(GraphqlErrorMessage.is({ id: '1', type: 'error', payload: [error] })).to.equal(true);
+    expect(GraphqlNextMessage.is({ id: '1', type: 'next', payload: { data: { a: 1 }, errors: null, extensions: null } })).to.equal(true);
+    expect(GraphqlNextMessage.is({ id: '1', type: 'next', payload: { data: null, errors: [error] } })).to.equal(true);
+    expect(GraphqlErrorMessage.is({ id: '1', type: 'error', payload: [{ locations: [] }] }), 'message stays required').to.equal(false);
   });
 
   it('sends complete when the subscriber leaves early', async () => {

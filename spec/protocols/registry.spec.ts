@@ -52,6 +52,15 @@ describe('PRESETS registry', () => {
     expect(source()).to.deep.equal({ a: ['abc'], b: 'abc' });
   });
 
+  it('substitutes {{token}} inside a string too ("Bearer {{token}}"), and still needs a token for it', () => {
+    const config = PRESETS['graphql-ws']!.create({ url: 'ws://x', token: 'abc', connectionParams: '{"Authorization":"Bearer {{token}}"}' });
+    expect((config.token as () => unknown)()).to.deep.equal({ Authorization: 'Bearer abc' });
+    expect(() => PRESETS['graphql-ws']!.create({ url: 'ws://x', connectionParams: '{"Authorization":"Bearer {{token}}"}' })).to.throw(
+      TypeError,
+      /token is required/,
+    );
+  });
+
   it('names the missing or malformed option, never echoing a secret', () => {
     expect(() => PRESETS['generic-json']!.create({ url: 'ws://x' })).to.throw(TypeError, /option token is required/);
     expect(() => PRESETS['generic-json']!.create({ url: 'ws://x', token: 't', pingInterval: 'soon' })).to.throw(
