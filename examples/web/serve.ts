@@ -53,7 +53,9 @@ const FAULTS: Readonly<Record<Fault, (gateway: ReferenceGateway, restartDownMs: 
   'half-open': (gateway) => gateway.goHalfOpen(),
   'expire-token': (gateway) => gateway.expireTokens(),
   // Not awaited: the answer goes out at once while the port stays closed for `restartDownMs`.
-  restart: (gateway, restartDownMs) => void gateway.restart({ downMs: restartDownMs }),
+  restart: (gateway, restartDownMs) => {
+    gateway.restart({ downMs: restartDownMs }).catch((error: unknown) => console.error('web demo: restart failed:', error));
+  },
 };
 
 /**
@@ -78,8 +80,15 @@ export async function startWebDemo(options: WebDemoOptions = {}): Promise<WebDem
       send(response, 500, 'text/plain', String(error));
     }
   });
+  // Only the demo's own page may ask for tokens and faults: another page open in the same browser
+  // (or one that rebinds a DNS name to 127.0.0.1) sends a different Host or Origin.
+  const fromDemoPage = (request: IncomingMessage) => {
+    const self = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return request.headers.host === self && (request.headers.origin === undefined || request.headers.origin === `http://${self}`);
+  };
   const route = (request: IncomingMessage, response: ServerResponse) => {
     const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
+    if (request.method === 'POST' && !fromDemoPage(request)) return send(response, 403, 'text/plain', 'forbidden');
     if (request.method === 'GET' && path === '/') return send(response, 200, 'text/html; charset=utf-8', html);
     if (request.method === 'GET' && path === '/app.js') return send(response, 200, 'text/javascript', script);
     if (request.method === 'GET' && path === '/favicon.ico') return send(response, 204, 'image/x-icon', '');
@@ -95,10 +104,15 @@ export async function startWebDemo(options: WebDemoOptions = {}): Promise<WebDem
     send(response, 404, 'text/plain', 'not found');
   };
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+  } catch (error) {
+    await gateway.close(); // the port is taken: leave nothing running
+    throw error;
+  }
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   return {
     url,

@@ -98,8 +98,10 @@ const LISTEN_RETRY_STEP_MS = 25;
 export class ChaosProxy {
   /** The port the proxy listens on; it keeps it across {@link refuse}. */
   port = 0;
-  /** The generator behind jitter and random cuts; seeded, so runs replay. */
+  /** The generator behind the choice of connection to cut or blackhole; seeded, so runs replay. */
   readonly random: () => number;
+  private readonly jitterRandom: () => number;
+  private readonly cutGapRandom: () => number;
 
   private readonly counts: Record<ChaosFaultKind, number> = {
     cut: 0,
@@ -127,6 +129,10 @@ export class ChaosProxy {
     this.targetHost = options.targetHost ?? HOST;
     this.targetPort = options.targetPort;
     this.random = seededRandom(options.seed ?? 1);
+    // Separate streams: jitter is drawn per chunk of traffic and cut gaps per cut, so sharing one
+    // generator would make the connection choices depend on how much traffic flowed.
+    this.jitterRandom = seededRandom((options.seed ?? 1) + 7_919);
+    this.cutGapRandom = seededRandom((options.seed ?? 1) + 104_729);
   }
 
   /** Starts a proxy to `targetPort` and resolves once it listens. */
@@ -285,7 +291,7 @@ export class ChaosProxy {
     if (!(meanIntervalMs > 0)) throw new TypeError('ChaosProxy.startRandomCuts: meanIntervalMs must be a number > 0');
     let timer: NodeJS.Timeout | undefined;
     const next = () => {
-      timer = this.setTimer(2 * meanIntervalMs * this.random(), () => {
+      timer = this.setTimer(2 * meanIntervalMs * this.cutGapRandom(), () => {
         this.cutRandom();
         next();
       });
@@ -320,7 +326,7 @@ export class ChaosProxy {
     }
     const upstream = tcpConnect({ host: this.targetHost, port: this.targetPort, allowHalfOpen: true });
     const shaping = {
-      delay: () => this.latencyMs + (this.jitterMs > 0 ? this.random() * this.jitterMs : 0),
+      delay: () => this.latencyMs + (this.jitterMs > 0 ? this.jitterRandom() * this.jitterMs : 0),
       bytesPerSecond: () => this.bytesPerSecond,
     };
     const link: Link = {
@@ -345,17 +351,22 @@ export class ChaosProxy {
     upstream.on('close', (hadError) => this.onSideClosed(link, link.down, client, hadError));
   }
 
-  /** One side is gone: an error (reset) travels on as a reset unless the link is blackholed. */
+  /** One side is gone: an error (reset) travels on as a reset, once the blackhole (if any) is healed. */
   private onSideClosed(link: Link, towardsPeer: Lane, peer: Socket, hadError: boolean): void {
     link.open--;
     if (link.open === 0) {
       this.forget(link);
       return;
     }
-    if (hadError && !towardsPeer.isHeld) {
+    // Nothing can reach the closed side any more: queue nothing for it.
+    (towardsPeer === link.up ? link.down : link.up).dispose();
+    if (!hadError) return;
+    const passReset = () => {
       this.forget(link);
       abortSocket(peer);
-    }
+    };
+    if (towardsPeer.isHeld) towardsPeer.holdReset(passReset);
+    else passReset();
   }
 
   private destroyLink(link: Link): void {
@@ -419,7 +430,8 @@ export class ChaosProxy {
     });
   }
 
-  private setTimer(ms: number, run: () => void): NodeJS.Timeout {
+  private setTimer(ms: number, run: () => void): NodeJS.Timeout | undefined {
+    if (this.closed) return undefined; // close() cleared the timers: none may start after it
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       run();

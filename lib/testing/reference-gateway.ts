@@ -282,7 +282,11 @@ export class ReferenceGateway {
    */
   async restart(options: RestartOptions = {}): Promise<void> {
     if (this.closed) return;
-    const run = this.runRestart(options.downMs ?? 0);
+    // One restart at a time: a second call (a double click in the web demo) runs after the first.
+    const previous = this.restarting;
+    const run = (previous ? previous.catch(() => undefined) : Promise.resolve()).then(() =>
+      this.closed ? undefined : this.runRestart(options.downMs ?? 0),
+    );
     this.restarting = run;
     try {
       await run;
@@ -578,6 +582,7 @@ export class ReferenceGateway {
 
   /** A timer that {@link close} cuts short, so that closing never waits for it. */
   private sleep(ms: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const sleeper: Sleeper = {
         timer: setTimeout(() => sleeper.wake(), ms),

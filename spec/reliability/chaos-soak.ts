@@ -151,7 +151,12 @@ const SEND_PREFIX = /^\{"type":"send","clientId":"([^"]+)"/;
  */
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const { seed, sessions: sessionCount, durationMs, log = () => undefined } = options;
+  // One generator per stream of choices, each from the seed: a stream whose number of draws depends
+  // on timing (token lifetimes: one per connect) must not shift the others (the fault schedule).
   const random = seededRandom(seed);
+  const sendRandom = seededRandom(seed + 1_000_003);
+  const publishRandom = seededRandom(seed + 2_000_003);
+  const tokenRandom = seededRandom(seed + 3_000_003);
   const baseline = resourceCounts();
   const unhandledRejections: string[] = [];
   const uncaughtExceptions: string[] = [];
@@ -182,7 +187,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   let restarting: Promise<void> | undefined;
 
   try {
-    for (let index = 0; index < sessionCount; index++) tracked.push(openSession(index, options, gateway, proxy, random));
+    for (let index = 0; index < sessionCount; index++) tracked.push(openSession(index, options, gateway, proxy, tokenRandom));
     await waitFor(() => tracked.every((one) => one.session.state.type === 'ready'), 20_000, 'every session to be ready at the start');
     log(`${sessionCount} sessions ready through the proxy; chaos for ${durationMs} ms (seed ${seed})`);
 
@@ -252,25 +257,25 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       }
       return FAULT_KINDS[0];
     };
-    const every = (perSecond: number, run: () => void) => {
+    const every = (perSecond: number, stream: () => number, run: () => void) => {
       if (perSecond <= 0) return;
       const tick = () => {
         if (Date.now() >= chaosEnds) return;
         run();
-        later(random() * (2_000 / perSecond), tick);
+        later(stream() * (2_000 / perSecond), tick);
       };
-      later(random() * (1_000 / perSecond), tick);
+      later(stream() * (1_000 / perSecond), tick);
     };
     // Every kind at least once, early, so even a short run covers them all.
     FAULT_KINDS.forEach((kind, position) => later(((position + 1) * durationMs) / (FAULT_KINDS.length + 2), () => inject(kind)));
-    every(options.faultsPerSecond, () => inject(pickFault()));
-    every(options.sendsPerSecond, () => {
-      const one = tracked[randomInt(random, 0, tracked.length - 1)]!;
+    every(options.faultsPerSecond, random, () => inject(pickFault()));
+    every(options.sendsPerSecond, sendRandom, () => {
+      const one = tracked[randomInt(sendRandom, 0, tracked.length - 1)]!;
       const clientId = `${one.subject}-${++sendSequence}`;
       one.sent.push(clientId);
       one.receipts.push(one.session.send({ type: 'send', clientId, text: `m${sendSequence}` }));
     });
-    every(options.publishesPerSecond, () => publishedIds.push(gateway.publish(`p${publishedIds.length + 1}`).id));
+    every(options.publishesPerSecond, publishRandom, () => publishedIds.push(gateway.publish(`p${publishedIds.length + 1}`).id));
     let lastProgress = Date.now();
     while (Date.now() < chaosEnds) {
       await sleep(Math.min(250, chaosEnds - Date.now() + 1));

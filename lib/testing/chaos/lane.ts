@@ -25,6 +25,7 @@ export class Lane {
   private ending = false;
   private held = false;
   private disposed = false;
+  private resetOnRelease: (() => void) | undefined;
 
   constructor(
     private readonly out: Socket,
@@ -64,10 +65,22 @@ export class Lane {
     this.stopTimer();
   }
 
-  /** Lets held bytes go, in order. */
+  /** Lets held bytes go, in order; or, when the sender reset meanwhile, passes the reset on. */
   release(): void {
     this.held = false;
+    const reset = this.resetOnRelease;
+    if (reset) {
+      this.resetOnRelease = undefined;
+      this.dispose(); // a reset discards what was in flight, as TCP does
+      reset();
+      return;
+    }
     this.pump();
+  }
+
+  /** The sender reset while the lane is held: keep the reset, like the bytes, until {@link release}. */
+  holdReset(passOn: () => void): void {
+    this.resetOnRelease = passOn;
   }
 
   /** Forgets everything queued and cancels the timer (the connection is gone). */

@@ -1,5 +1,5 @@
-import type { IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 
@@ -86,15 +86,24 @@ export class GatewayHost {
 
   private constructor(
     private readonly wss: WebSocketServer,
+    private readonly server: Server,
+    // Every TCP connection, upgraded or not: one that never finishes its handshake would
+    // otherwise keep server.close() (and the user's afterEach) waiting forever.
+    private readonly rawSockets: Set<Socket>,
     /** The port it listens on. */
     readonly port: number,
   ) {}
 
   /** Listens on 127.0.0.1 and resolves once it does. */
   static async start(handlers: GatewayHandlers, protocols?: (offered: Set<string>) => string | false): Promise<GatewayHost> {
+    const server = createServer((_request, response) => response.writeHead(426).end());
+    const rawSockets = new Set<Socket>();
+    server.on('connection', (socket) => {
+      rawSockets.add(socket);
+      socket.once('close', () => rawSockets.delete(socket));
+    });
     const wss = new WebSocketServer({
-      host: '127.0.0.1',
-      port: 0,
+      server,
       ...(protocols ? { handleProtocols: protocols } : {}),
       ...(handlers.refuse
         ? {
@@ -107,10 +116,10 @@ export class GatewayHost {
         : {}),
     });
     await new Promise<void>((resolve, reject) => {
-      wss.once('listening', resolve);
-      wss.once('error', reject);
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
     });
-    const host = new GatewayHost(wss, (wss.address() as AddressInfo).port);
+    const host = new GatewayHost(wss, server, rawSockets, (server.address() as AddressInfo).port);
     wss.on('connection', (ws, request) => host.accept(ws, request, handlers));
     return host;
   }
@@ -177,7 +186,9 @@ export class GatewayHost {
         socket.ws.terminate();
       }
       await Promise.all(closed);
+      for (const socket of this.rawSockets) socket.destroy();
       await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+      await new Promise<void>((resolve) => this.server.close(() => resolve()));
     })();
     return this.closing;
   }
