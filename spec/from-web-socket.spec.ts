@@ -82,10 +82,32 @@ describe('fromWebSocket (real ws server on 127.0.0.1)', () => {
 
   it('aborts the connect on unsubscribe while CONNECTING without an unhandled error', async () => {
     server = await startServer();
-    const subscription = fromWebSocket(server.url, { WebSocketCtor: Ctor }).subscribe();
+    // Upgrades the server completed, but for the probe's (on /probe) at the end.
+    let upgrades = 0;
+    server.server.on('connection', (_socket, request) => request.url !== '/probe' && upgrades++);
+    const created: WebSocket[] = [];
+    const RecordingCtor = class extends WebSocket {
+      constructor(...args: ConstructorParameters<typeof WebSocket>) {
+        super(...args);
+        created.push(this);
+      }
+    } as unknown as WebSocketCtor;
+    const subscription = fromWebSocket(server.url, { WebSocketCtor: RecordingCtor }).subscribe();
     subscription.unsubscribe();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(server.server.clients.size).to.equal(0);
+    expect(created, 'sockets created').to.have.length(1);
+    const [client] = created;
+    // The client's own close event ends the attempt: a client that completed the upgrade first
+    // (the server's 'connection') would only see it after the closing handshake.
+    const closed = await new Promise<number>((resolve) => client!.once('close', (code: number) => resolve(code)));
+    expect(closed, 'close code the client saw').to.equal(1006);
+    // Let any upgrade still on its way reach the server: a later client's upgrade lands after it.
+    const probe = new WebSocket(`${server.url}/probe`);
+    await Promise.all([
+      new Promise((resolve) => server.server.once('connection', resolve)),
+      new Promise((resolve) => probe.once('open', resolve)),
+    ]);
+    probe.close();
+    expect(upgrades, 'upgrades the server completed for the aborted connect').to.equal(0);
   });
 
   it('never writes to a socket that is not OPEN', async () => {

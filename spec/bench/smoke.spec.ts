@@ -90,10 +90,16 @@ describe('bench (smoke)', () => {
     for (const key of ['ws', 'rxjs', 'partysocket', 'ours-codec', 'connect-codec']) {
       for (const run of runsOf('dead', key)) {
         expect(run.missed, key).to.equal(0);
-        expect(run.noticedMs as number[]).to.have.length(profile.dead.sessions);
+        // Each session's entry is the ms it took to notice (a number), or null if it never did.
+        // (Only whether it was noticed: how fast is a wall-clock time, the benchmark's business.)
+        const noticed = (run.noticedMs as unknown[]).filter((ms) => typeof ms === 'number' && Number.isFinite(ms));
+        expect(noticed.length, `${key}: sessions that noticed the dead connection`).to.equal(profile.dead.sessions);
       }
     }
-    for (const run of runsOf('dead', 'ws-none')) expect(run.missed).to.equal(profile.dead.sessions);
+    for (const run of runsOf('dead', 'ws-none')) {
+      expect(run.missed).to.equal(profile.dead.sessions);
+      expect(run.noticedMs, 'ws-none: no session noticed').to.deep.equal(Array.from({ length: profile.dead.sessions }, () => null));
+    }
   });
 
   it('bundle: every entry builds to a non-empty bundle', () => {

@@ -17,6 +17,10 @@ describe('web demo in Chromium (examples/web)', function () {
   let page: Page;
   let pageErrors: string[];
   const sentTexts: string[] = [];
+  /** Every token the demo's /token endpoint handed out. */
+  const issuedTokens: string[] = [];
+  /** WebSocket URLs as Chromium itself reports them (independent of the page's own code). */
+  const browserSocketUrls: string[] = [];
 
   before(async () => {
     demo = await startWebDemo({
@@ -24,10 +28,29 @@ describe('web demo in Chromium (examples/web)', function () {
       settings: { heartbeatInterval: 300, heartbeatTimeout: 600, retryInitialDelay: 100, retryMaxDelay: 400 },
       restartDownMs: 1_000,
     });
+    const issue = demo.gateway.issueToken.bind(demo.gateway);
+    demo.gateway.issueToken = (options) => {
+      const token = issue(options);
+      issuedTokens.push(token);
+      return token;
+    };
     browser = await launchChromium();
     page = await browser.newPage();
     page.setDefaultTimeout(15_000);
     pageErrors = collectPageErrors(page);
+    page.on('websocket', (socket) => browserSocketUrls.push(socket.url()));
+    // Chromium lists no WebSocket in performance entries: record every URL the page opens one with.
+    // Plain JavaScript text: a function would reach the page with tsx's helpers (`__name`) in it.
+    await page.addInitScript(`{
+      const urls = (window.__socketUrls = []);
+      const Native = window.WebSocket;
+      window.WebSocket = class extends Native {
+        constructor(url, protocols) {
+          urls.push(String(url));
+          super(url, protocols);
+        }
+      };
+    }`);
     await page.goto(demo.url);
   });
 
@@ -40,8 +63,7 @@ describe('web demo in Chromium (examples/web)', function () {
     await page.waitForSelector('#state[data-state="ready"]');
     const timeline = await page.locator('#timeline li').evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset['state']));
     expect(timeline).to.deep.equal(['idle', 'connecting', 'authenticating', 'ready']);
-    const wsUrls = await page.evaluate(() => performance.getEntriesByType('resource').map((entry) => entry.name));
-    expect(wsUrls.filter((url) => /token=|eyJ/.test(url))).to.deep.equal([]);
+    await expectNoTokenInAnyUrl();
   });
 
   it('sends: the message shows once and the gateway accepted it once', async () => {
@@ -93,9 +115,30 @@ describe('web demo in Chromium (examples/web)', function () {
     await screenshot(page, 'web-demo-after-restart');
   });
 
+  it('opened every WebSocket, reconnects included, with no token in its URL', async () => {
+    expect((await socketUrls()).length, 'sockets opened over the faults').to.be.greaterThan(3);
+    await expectNoTokenInAnyUrl();
+  });
+
   it('logged no page error', () => {
     expect(pageErrors).to.deep.equal([]);
   });
+
+  function socketUrls(): Promise<string[]> {
+    return page.evaluate(() => [...(window as unknown as { __socketUrls: string[] }).__socketUrls]);
+  }
+
+  /** The page's WebSocket URLs (as it opened them and as Chromium saw them), its resources and its own URL hold no token. */
+  async function expectNoTokenInAnyUrl(): Promise<void> {
+    const opened = await socketUrls();
+    expect(opened.length, 'WebSocket URLs recorded in the page').to.be.greaterThan(0);
+    expect(browserSocketUrls.length, 'WebSocket URLs Chromium reported').to.be.greaterThan(0);
+    for (const url of opened) expect(url.startsWith(demo.gateway.url), url).to.equal(true);
+    expect(issuedTokens.length, 'tokens the page fetched').to.be.greaterThan(0);
+    const resources = await page.evaluate(() => performance.getEntriesByType('resource').map((entry) => entry.name));
+    const urls = [...opened, ...browserSocketUrls, ...resources, page.url()];
+    expect(urls.filter((url) => /token=|eyJ/.test(url) || issuedTokens.some((token) => url.includes(token)))).to.deep.equal([]);
+  }
 
   async function send(text: string): Promise<void> {
     sentTexts.push(text);

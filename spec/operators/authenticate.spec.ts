@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { inspect } from 'node:util';
 import * as t from 'io-ts';
 import { map, NEVER, of, tap, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
@@ -218,13 +219,49 @@ describe('authenticate', () => {
     });
   });
 
-  it('never puts the token in an error message', () => {
-    const errors = [
-      new AuthClosedError(1000, '', true, 'authenticating', 1, 1),
-      new AuthTimeoutError(5, 'authenticating'),
-      new AuthRejectedError('bad', 'authenticating'),
-    ];
-    for (const error of errors) expect(`${error.message} ${JSON.stringify(error)}`).not.to.include(TOKEN);
+  it('never puts the token in an error it builds (message, String, JSON, inspect)', () => {
+    testScheduler.run(({ cold, flush }) => {
+      const o = serverOpen();
+      // Each script fails the auth after the auth frame (with the token) went out.
+      const scripts = {
+        timeout: cold('-o', { o }),
+        rejected: cold('-o-r', {
+          o,
+          r: serverFrame({ type: 'auth_error', reason: 'invalid token', echo: { type: 'auth', token: TOKEN } }),
+        }),
+        'silent close 1000': cold('-o--c', { o, c: serverClose(1000, '') }),
+        'close 4401': cold('-o--c', { o, c: serverClose(4401, 'unauthorized') }),
+        'dropped (1006)': cold('-o--c', { o, c: serverClose(1006, '', false) }),
+      };
+      const errors: Record<string, unknown> = {};
+      const sockets: Record<string, ReturnType<typeof scriptedSource>['sockets']> = {};
+      for (const [name, script] of Object.entries(scripts)) {
+        const scripted = scriptedSource(testScheduler, () => script);
+        sockets[name] = scripted.sockets;
+        scripted.source$.pipe(authenticate(config())).subscribe({ error: (error: unknown) => (errors[name] = error) });
+      }
+      flush();
+      const names = (value: Record<string, unknown>) =>
+        Object.fromEntries(Object.entries(value).map(([key, error]) => [key, (error as Error).name]));
+      expect(names(errors)).to.deep.equal({
+        timeout: 'AuthTimeoutError',
+        rejected: 'AuthRejectedError',
+        'silent close 1000': 'AuthClosedError',
+        'close 4401': 'AuthClosedError',
+        'dropped (1006)': 'ConnectionClosedError',
+      });
+      for (const [name, [socket]] of Object.entries(sockets))
+        expect(socket!.sentValues(), `${name}: the auth frame carried the token`).to.deep.equal([{ type: 'auth', token: TOKEN }]);
+      for (const [name, error] of Object.entries(errors)) {
+        const renderings = {
+          message: (error as Error).message,
+          String: String(error),
+          JSON: JSON.stringify(error),
+          inspect: inspect(error, { depth: 8 }),
+        };
+        for (const [how, text] of Object.entries(renderings)) expect(text, `${name} (${how})`).to.be.a('string').and.not.include(TOKEN);
+      }
+    });
   });
 
   it('accepts a Promise token provider (real time)', async () => {

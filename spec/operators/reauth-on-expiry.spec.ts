@@ -163,16 +163,43 @@ describe('reauthOnExpiry', () => {
   });
 
   it('cancels the refresh timer and the re-auth deadline on early unsubscribe', () => {
+    const provider = (tokens: string[]) => {
+      const calls: number[] = [];
+      return { calls, token: () => (calls.push(testScheduler.now()), tokens[calls.length - 1] ?? 'exhausted') };
+    };
+    // Left at 5, before the refresh due at 9 (the token sent at 1 expires at 11, refreshBefore 2).
     testScheduler.run(({ cold, expectObservable, flush }) => {
+      const { calls, token } = provider(['first', 'second']);
       const { source$, sockets } = scriptedSource(testScheduler, () => cold('-o-a', frames));
       const result$ = source$.pipe(
-        auth(['first', 'second'], { expiresAt: () => testScheduler.now() + 10 }),
+        auth([], { token, expiresAt: () => testScheduler.now() + 10 }),
         reauthOnExpiry({ expired: AuthExpired, refreshBefore: 2 }),
         map(describeEvent),
       );
       expectObservable(result$, '^----!').toBe('co-A', names);
       flush();
+      expect(testScheduler.frame, 'virtual time ran no further than the unsubscribe (no refresh timer at 9)').to.equal(5);
+      expect(calls, 'token provider calls (frame of each)').to.deep.equal([0]);
       expect(sockets[0]!.sent).to.have.length(1);
+    });
+    // Left at 10, during the refresh started at 9: its deadline (timeout 4) at 13 must not fire.
+    testScheduler = new TestScheduler(observableMatcher);
+    testScheduler.run(({ cold, expectObservable, flush }) => {
+      const { calls, token } = provider(['first', 'second']);
+      const { source$, sockets } = scriptedSource(testScheduler, () => cold('-o-a', frames));
+      const result$ = source$.pipe(
+        auth([], { token, expiresAt: () => testScheduler.now() + 10 }),
+        reauthOnExpiry({ expired: AuthExpired, refreshBefore: 2 }),
+        map(describeEvent),
+      );
+      expectObservable(result$, '^---------!').toBe('co-A-----F', names);
+      flush();
+      expect(testScheduler.frame, 'virtual time ran no further than the unsubscribe (no re-auth deadline at 13)').to.equal(10);
+      expect(calls, 'token provider calls (frame of each)').to.deep.equal([0, 9]);
+      expect(sockets[0]!.sentValues()).to.deep.equal([
+        { type: 'auth', token: 'first' },
+        { type: 'auth', token: 'second' },
+      ]);
     });
   });
 

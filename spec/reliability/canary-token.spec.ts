@@ -210,25 +210,45 @@ describe('a canary token never leaks (errors, states, logs, URLs, CLI output)', 
 
   it('in the probe CLI output, text and JSON, for a good token, a wrong schema and a refused token', async () => {
     gateway = await ReferenceGateway.start({ explicitErrors: true, authTimeout: 1_000 });
-    const good = gateway.issueToken();
-    exposure.secrets.add(good);
+    const goodToken = gateway.issueToken();
+    exposure.secrets.add(goodToken);
     const run = async (label: string, token: string, args: string[]) => {
       const chunks: string[] = [];
       const output = { write: (chunk: string) => chunks.push(chunk), isTTY: false };
-      await runCli(['probe', gateway.url, '--token-env', 'TOKEN', '--timeout', '1000', ...args], {
+      const exitCode = await runCli(['probe', gateway.url, '--token-env', 'TOKEN', '--timeout', '1000', ...args], {
         stdout: output,
         stderr: output,
         env: { TOKEN: token },
         WebSocketCtor: exposure.recordingCtor(),
       });
-      exposure.add(`probe ${label}`, chunks.join(''));
+      const text = chunks.join('');
+      exposure.add(`probe ${label}`, text);
+      return { exitCode, text };
     };
+    /** The verdict of a --json run: its last line. */
+    const verdictOf = (text: string) => JSON.parse(text.trim().split('\n').at(-1)!) as { event?: string; ok?: boolean; phase?: string };
     const ack = ['--ack', '{"type":"auth_ok"}', '--reject', '{"type":"auth_error"}'];
-    await run('good', good, ['--auth', '{"type":"auth","token":"{{token}}"}', ...ack]);
-    await run('good --json', good, ['--auth', '{"type":"auth","token":"{{token}}"}', ...ack, '--json']);
-    await run('wrong schema', good, ['--auth', '{"type":"auth","jwt":"{{token}}"}']);
-    await run('refused', CANARY, ['--auth', '{"type":"auth","token":"{{token}}"}', ...ack]);
-    await run('refused --json', CANARY, ['--auth', '{"type":"auth","token":"{{token}}"}', ...ack, '--json']);
+    const good = await run('good', goodToken, ['--auth', '{"type":"auth","token":"{{token}}"}', ...ack]);
+    expect(good.exitCode, good.text).to.equal(0);
+    expect(good.text).to.match(/\nOK: authenticated in \d+ ms\.\n$/);
+    const goodJson = await run('good --json', goodToken, ['--auth', '{"type":"auth","token":"{{token}}"}', ...ack, '--json']);
+    expect(goodJson.exitCode, goodJson.text).to.equal(0);
+    expect(verdictOf(goodJson.text)).to.deep.include({ event: 'verdict', ok: true, phase: 'ready' });
+    const wrongSchema = await run('wrong schema', goodToken, ['--auth', '{"type":"auth","jwt":"{{token}}"}', ...ack]);
+    expect(wrongSchema.exitCode, wrongSchema.text).to.equal(1);
+    expect(wrongSchema.text).to.match(
+      /\nFAILED while authenticating: the server rejected the auth frame \(authenticating\): invalid schema/,
+    );
+    const refused = await run('refused', CANARY, ['--auth', '{"type":"auth","token":"{{token}}"}', ...ack]);
+    expect(refused.exitCode, refused.text).to.equal(1);
+    expect(refused.text).to.match(/\nFAILED while authenticating: the server rejected the auth frame \(authenticating\): invalid token/);
+    const refusedJson = await run('refused --json', CANARY, ['--auth', '{"type":"auth","token":"{{token}}"}', ...ack, '--json']);
+    expect(refusedJson.exitCode, refusedJson.text).to.equal(1);
+    expect(verdictOf(refusedJson.text)).to.deep.include({ event: 'verdict', ok: false, phase: 'authenticating' });
+    // Each run opened a socket and printed its auth frame, the token masked: the leak check has something to miss.
+    for (const { text } of [good, wrongSchema, refused]) expect(text).to.match(/→ out +\{"type":"auth","(token|jwt)":"\*\*\*"\}\n/);
+    for (const { text } of [goodJson, refusedJson]) expect(text).to.include('"data":"{\\"type\\":\\"auth\\",\\"token\\":\\"***\\"}"');
+    expect(exposure.urls, 'sockets the probe opened').to.have.length(5);
     expect(exposure.texts.filter(({ where }) => where.startsWith('probe'))).to.have.length(5);
   });
 });

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import * as t from 'io-ts';
 import { TestScheduler } from 'rxjs/testing';
-import { connect } from '../../lib/session/connect.js';
 import { ResumeTracker } from '../../lib/session/resume.js';
 import { serverClose, serverFrame, serverOpen } from '../../lib/testing/scripted-web-socket.js';
 import { observableMatcher } from '../helpers/observable-matcher.js';
@@ -152,18 +151,6 @@ describe('resume', () => {
         expect(sentBy(sockets[2])).to.deep.equal([{ ...auth, resumeFrom: 8 }]);
         log.stop();
       });
-    });
-
-    it('types lastId from idOf when resume comes before auth (checked by tsc)', () => {
-      const check = () =>
-        connect({
-          url: 'ws://gateway.test',
-          inbound: Msg,
-          token: TOKEN,
-          resume: { idOf: (value) => value.id, fromAck },
-          auth: { message: (token, { lastId }) => ({ type: 'auth', token, resumeFrom: lastId?.toFixed(0) }), ack: AuthOkAt },
-        });
-      expect(check).to.be.a('function');
     });
 
     it('ends the session with the error when fromAck throws', () => {

@@ -92,6 +92,49 @@ export function connectInfersEverythingFromItsConfig(): void {
   session.send('hi');
 }
 
+export function connectInfersInAndOutFromTheCodecs(): void {
+  // (was spec/session/connect.spec.ts "infers In and Out from the codecs")
+  const session = connect({ url: 'wss://x', inbound: ChatMessage, outbound: t.type({ n: t.number }) });
+  assertType<Equal<typeof session, SocketSession<ChatMessage, { n: number }>>>();
+  session.messages$.subscribe((message) => {
+    assertType<Equal<typeof message, ChatMessage>>();
+    message.text.toUpperCase();
+    // @ts-expect-error an inbound message has only the codec's fields
+    void message.user;
+  });
+  session.send({ n: 1 });
+  // @ts-expect-error n must be a number
+  session.send({ n: 'one' });
+}
+
+export function resumeWithFromAckTypesLastIdFromIdOf(): void {
+  // (was spec/session/resume.spec.ts "types lastId from idOf when resume comes before auth")
+  const AuthOkAt = t.intersection([t.type({ type: t.literal('auth_ok') }), t.partial({ lastId: t.number })]);
+  connect({
+    url: 'wss://x',
+    inbound: ChatMessage,
+    token: 'secret',
+    resume: { idOf: (message) => message.id, fromAck: (ack) => (AuthOkAt.is(ack) ? ack.lastId : undefined) },
+    auth: {
+      message: (token, { lastId }) => {
+        assertType<Equal<typeof lastId, number | undefined>>();
+        // @ts-expect-error lastId is undefined until a position is known
+        void lastId.toFixed(0);
+        return { type: 'auth', token, resumeFrom: lastId?.toFixed(0) };
+      },
+      ack: AuthOkAt,
+    },
+  });
+  connect({
+    url: 'wss://x',
+    inbound: ChatMessage,
+    token: 'secret',
+    // @ts-expect-error fromAck returns the type of the ids idOf returns
+    resume: { idOf: (message) => message.id, fromAck: () => 'seven' },
+    auth: { message: (token) => ({ type: 'auth', token }), ack: AuthOkAt },
+  });
+}
+
 export function sessionStatesAreNarrowedByType(state: SessionState): void {
   if (state.type === 'reconnecting') assertType<Equal<typeof state.attempt, number>>();
   // @ts-expect-error only a reconnecting state has an attempt
