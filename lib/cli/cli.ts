@@ -34,7 +34,10 @@ Options:
   --ack <json>          The ack, by example: a frame matches when it has all these fields with
                         these values, e.g. '{"type":"auth_ok"}'. Default: the first frame that
                         does not match --reject.
-  --reject <json>       An explicit refusal, by example, e.g. '{"type":"auth_error"}'.
+  --reject <json>       An explicit refusal, by example, e.g. '{"type":"auth_error"}'. Default,
+                        with no --ack either: a frame whose type, action, status, event, result
+                        or code says error, fail, denied, unauthorized, forbidden, invalid,
+                        reject or expired.
   --ping <json>         Frame to send every --interval ms once ready (keepalive), e.g. '{"type":"ping"}'.
   --pong <json>         The answer to --ping, by example. Default: any frame answers.
   --interval <ms>       Milliseconds between pings. Default 25000.

@@ -314,7 +314,8 @@ function flagsConfig(settings: Settings, token: string | undefined): BaseConfig 
       ? {
           message: (value) => fillTemplate(settings.auth, value),
           ack: settings.ack ? matchesPattern(settings.ack) : notA(settings.reject),
-          reject: settings.reject ? matchesPattern(settings.reject) : undefined,
+          // With neither --ack nor --reject, an answer that calls itself an error is not an ack.
+          reject: settings.reject ? matchesPattern(settings.reject) : settings.ack ? undefined : looksLikeRefusal,
           timeout: settings.timeout,
         }
       : undefined,
@@ -465,9 +466,19 @@ function secretsOf(token: string | undefined): string[] {
 
 /** Without `--ack`: any frame that is not a reject. */
 function notA(reject: FramePattern | undefined): FrameMatcher {
-  if (!reject) return () => true;
+  if (!reject) return (frame) => !looksLikeRefusal(frame);
   const isReject = matchesPattern(reject);
   return (frame) => !isReject(frame);
+}
+
+const REFUSAL_WORDS = /error|fail|denied|unauthori[sz]ed|forbidden|invalid|reject|expired/i;
+const REFUSAL_FIELDS = ['type', 'action', 'status', 'event', 'result', 'code'] as const;
+
+/** A frame whose type-like field names a refusal (`{"type":"auth_error"}`, `{"status":"failed"}`). */
+function looksLikeRefusal(frame: unknown): boolean {
+  if (typeof frame !== 'object' || frame === null) return false;
+  const record = frame as Record<string, unknown>;
+  return REFUSAL_FIELDS.some((field) => typeof record[field] === 'string' && REFUSAL_WORDS.test(record[field] as string));
 }
 
 function seconds(ms: number): string {
