@@ -4,8 +4,8 @@ import { createRequire } from 'node:module';
 import { TestScheduler } from 'rxjs/testing';
 import { WebSocket } from 'ws';
 import { HELP, parseProbeArgs, runCli, USAGE_ERROR, type CliIo } from '../../lib/cli/cli.js';
-import { fillTemplate, probe, type ProbeVerdict } from '../../lib/cli/probe.js';
-import { scriptedWebSocket, serverFrame, serverOpen } from '../../lib/testing/scripted-web-socket.js';
+import { fillTemplate, probe, type ProbeOptions, type ProbeVerdict } from '../../lib/cli/probe.js';
+import { scriptedWebSocket, serverFrame, serverOpen, type ScriptedWebSocket } from '../../lib/testing/scripted-web-socket.js';
 import { ReferenceGateway } from '../../lib/testing/reference-gateway.js';
 import type { WebSocketCtor } from '../../lib/web-socket-like.js';
 import { observableMatcher } from '../helpers/observable-matcher.js';
@@ -24,6 +24,22 @@ function cliIo(env: Record<string, string>) {
   const stderr = capture();
   const io: CliIo = { stdout, stderr, env, WebSocketCtor: Ctor };
   return { io, stdout, stderr };
+}
+
+/** The options a command line (after `probe`) stands for. */
+function probeArgs(args: string[]): ProbeOptions {
+  const options = parseProbeArgs(args);
+  if (options === 'help') throw new Error('unexpected --help');
+  return options;
+}
+
+type JsonLine = { at?: number; event: string; direction?: string; data?: string; ok?: boolean; exitCode?: number };
+
+function jsonLines(text: string): JsonLine[] {
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as JsonLine);
 }
 
 describe('probe CLI', function () {
@@ -78,8 +94,19 @@ describe('probe CLI', function () {
       expect(stdout.text()).to.include('Check: --ack: the server sent 1 frame(s) after the auth frame and none matched it');
     });
 
-    it('pings, matches pongs and watches for --duration, in JSON lines', async () => {
-      const { io, stdout } = cliIo({ PROBE_TOKEN: token });
+    it('pings and prints the pongs in JSON lines until interrupted', async () => {
+      // Waits for the first pong itself rather than a --duration window: the counts and times of
+      // pings over --duration are checked in virtual time below.
+      const { io: baseIo, stdout } = cliIo({ PROBE_TOKEN: token });
+      const aborter = new AbortController();
+      const output = {
+        ...stdout,
+        write: (chunk: string) => {
+          stdout.write(chunk);
+          if (chunk.includes('"direction":"in"') && chunk.includes('{\\"type\\":\\"pong\\"}')) setImmediate(() => aborter.abort());
+        },
+      };
+      const io: CliIo = { ...baseIo, stdout: output, signal: aborter.signal };
       const code = await runCli(
         [
           'probe',
@@ -97,23 +124,24 @@ describe('probe CLI', function () {
           '--interval',
           '50',
           '--duration',
-          '180',
+          '10000',
           '--json',
         ],
         io,
       );
-      expect(code).to.equal(0);
-      const lines = stdout
-        .text()
-        .trimEnd()
-        .split('\n')
-        .map((line) => JSON.parse(line) as { event: string; direction?: string; data?: string; ok?: boolean; exitCode?: number });
-      const pings = lines.filter((line) => line.event === 'frame' && line.direction === 'out' && line.data === '{"type":"ping"}');
-      expect(pings.length).to.be.within(2, 4);
-      expect(
-        lines.filter((line) => line.event === 'frame' && line.direction === 'in' && line.data === '{"type":"pong"}'),
-      ).to.have.length.of.at.least(2);
-      expect(lines.at(-1)).to.deep.include({ event: 'verdict', ok: true, exitCode: 0, phase: 'ready' });
+      expect(code).to.equal(1);
+      const lines = jsonLines(stdout.text());
+      const firstPing = lines.findIndex((line) => line.event === 'frame' && line.direction === 'out' && line.data === '{"type":"ping"}');
+      const firstPong = lines.findIndex((line) => line.event === 'frame' && line.direction === 'in' && line.data === '{"type":"pong"}');
+      expect(firstPing, 'a ping').to.be.greaterThan(-1);
+      expect(firstPong, 'a pong after it').to.be.greaterThan(firstPing);
+      expect(lines.at(-1)).to.deep.include({
+        event: 'verdict',
+        ok: false,
+        exitCode: 1,
+        phase: 'ready',
+        summary: 'INTERRUPTED while ready.',
+      });
       expect(stdout.text()).to.not.include(token);
     });
 
@@ -136,7 +164,7 @@ describe('probe CLI', function () {
       expect(code, text).to.equal(0);
       expect(text).to.include('with the generic-json preset');
       expect(text).to.include('→ out           {"type":"auth","token":"***"}');
-      expect(text).to.include('→ out           {"type":"ping"}');
+      // Its pings (--opt pingInterval) are checked in virtual time below: 120 ms of a real clock prove nothing.
       expect(text).to.not.include(token);
     });
 
@@ -212,6 +240,102 @@ describe('probe CLI', function () {
       expect(pipe.stdout.text()).to.not.include('\r').and.not.include('\x1b');
       expect(pipe.stdout.text()).to.include('authenticating  open; waiting up to 1 s for the ack');
       expect(pipe.verdict.summary).to.match(/^FAILED while authenticating: no auth ack within 1000 ms/);
+    });
+
+    it('pings every --interval once ready, prints each pong and watches for --duration, in JSON lines', async () => {
+      const options = probeArgs([
+        'ws://gateway.test',
+        '--auth',
+        AUTH,
+        '--token-env',
+        'PROBE_TOKEN',
+        '--ack',
+        '{"type":"auth_ok"}',
+        '--ping',
+        '{"type":"ping"}',
+        '--pong',
+        '{"type":"pong"}',
+        '--interval',
+        '50',
+        '--duration',
+        '180',
+        '--json',
+      ]);
+      const stdout = capture();
+      let verdict: Promise<ProbeVerdict> | undefined;
+      let sockets: ScriptedWebSocket[] = [];
+      testScheduler.run(({ cold }) => {
+        // open at 1, ack at 3 (ready), then a pong 1 ms after each ping (53, 103, 153)
+        const scripted = scriptedWebSocket(testScheduler, () =>
+          cold('-o-a 50ms p 49ms p 49ms p', { o: serverOpen(), a: serverFrame({ type: 'auth_ok' }), p: serverFrame({ type: 'pong' }) }),
+        );
+        sockets = scripted.sockets;
+        verdict = probe(options, {
+          stdout,
+          env: { PROBE_TOKEN: 'tok-1' },
+          WebSocketCtor: scripted.WebSocketCtor,
+          scheduler: testScheduler,
+        });
+      });
+      expect(await verdict!).to.deep.include({ ok: true, exitCode: 0, phase: 'ready', readyAfterMs: 3 });
+      const lines = jsonLines(stdout.text());
+      const pingPong = lines
+        .filter((line) => line.event === 'frame' && line.data !== undefined && /"(ping|pong)"/.test(line.data))
+        .map((line) => [line.at, line.direction, line.data]);
+      expect(pingPong).to.deep.equal([
+        [53, 'out', '{"type":"ping"}'],
+        [54, 'in', '{"type":"pong"}'],
+        [103, 'out', '{"type":"ping"}'],
+        [104, 'in', '{"type":"pong"}'],
+        [153, 'out', '{"type":"ping"}'],
+        [154, 'in', '{"type":"pong"}'],
+      ]);
+      // --duration counts from ready (3): the probe closes at 183.
+      expect(sockets[0]!.closedByClient).to.deep.include({ at: 183, code: 1000 });
+      expect(lines.at(-1)).to.deep.include({
+        at: 183,
+        event: 'verdict',
+        ok: true,
+        exitCode: 0,
+        phase: 'ready',
+        summary: 'OK: authenticated in 3 ms, and the connection stayed up for the 180 ms watched.',
+      });
+      expect(stdout.text()).to.not.include('tok-1');
+    });
+
+    it("pings at a preset's --opt pingInterval (--preset generic-json)", async () => {
+      const options = probeArgs([
+        'ws://gateway.test',
+        '--preset',
+        'generic-json',
+        '--token-env',
+        'PROBE_TOKEN',
+        '--opt',
+        'pingInterval=50',
+        '--duration',
+        '120',
+      ]);
+      const stdout = capture();
+      let verdict: Promise<ProbeVerdict> | undefined;
+      let sockets: ScriptedWebSocket[] = [];
+      testScheduler.run(({ cold }) => {
+        const scripted = scriptedWebSocket(testScheduler, () => cold('-o-a', { o: serverOpen(), a: serverFrame({ type: 'auth_ok' }) }));
+        sockets = scripted.sockets;
+        verdict = probe(options, {
+          stdout,
+          env: { PROBE_TOKEN: 'tok-1' },
+          WebSocketCtor: scripted.WebSocketCtor,
+          scheduler: testScheduler,
+        });
+      });
+      expect((await verdict!).ok).to.equal(true);
+      expect(sockets[0]!.sent).to.deep.equal([
+        { at: 1, data: '{"type":"auth","token":"tok-1"}' },
+        { at: 53, data: '{"type":"ping"}' },
+        { at: 103, data: '{"type":"ping"}' },
+      ]);
+      expect(stdout.text()).to.include('    53 ms  → out           {"type":"ping"}');
+      expect(stdout.text()).to.not.include('tok-1');
     });
 
     it('without --auth, succeeds once the socket opens', async () => {

@@ -24,7 +24,7 @@ const Ctor = WebSocket as unknown as WebSocketCtor;
 const WAIT = 8_000;
 
 /** The full pipeline as a user writes it, with timings shortened by configuration. */
-function pipeline(gateway: ReferenceGateway, overrides: { token?: () => string; heartbeat?: boolean } = {}) {
+function pipeline(gateway: ReferenceGateway, overrides: { token?: () => string; heartbeat?: boolean; WebSocketCtor?: WebSocketCtor } = {}) {
   const token = overrides.token ?? (() => gateway.issueToken({ subject: 'alice' }));
   const steps: ((source: Observable<SocketEvent>) => Observable<SocketEvent>)[] = [
     waitForOpen(WAIT),
@@ -34,7 +34,7 @@ function pipeline(gateway: ReferenceGateway, overrides: { token?: () => string; 
     steps.push(heartbeat({ interval: 100, timeout: 200, ping: () => ({ type: 'ping' }), pong: Pong }));
   }
   steps.push(reauthOnExpiry({ expired: AuthExpired }));
-  return steps.reduce((source, step) => step(source), fromWebSocket(gateway.url, { WebSocketCtor: Ctor }));
+  return steps.reduce((source, step) => step(source), fromWebSocket(gateway.url, { WebSocketCtor: overrides.WebSocketCtor ?? Ctor }));
 }
 
 /** Records every event of a live pipeline so a test can wait for the n-th of a kind. */
@@ -56,7 +56,14 @@ function record(events$: Observable<SocketEvent>) {
   return { subscription, nth };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves once `condition` holds, checking every 10 ms; rejects after WAIT with `what`. */
+async function eventually(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + WAIT;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 describe('the pipeline against the reference gateway (real ws on 127.0.0.1)', function () {
   this.timeout(20_000);
@@ -111,17 +118,24 @@ describe('the pipeline against the reference gateway (real ws on 127.0.0.1)', fu
   });
 
   it('keeps an idle connection alive with the heartbeat, where a silent one is killed', async () => {
-    await start({ idleTimeout: 300 });
-    const silent = await lastValueFrom(pipeline(gateway, { heartbeat: false })).catch((e: unknown) => e);
-    expect(silent).to.be.instanceOf(ConnectionClosedError);
-    expect([(silent as ConnectionClosedError).closeCode, (silent as ConnectionClosedError).reason]).to.deep.equal([1001, 'idle timeout']);
-
+    // 400 ms: four heartbeat intervals, so a stalled loop does not starve the live connection.
+    await start({ idleTimeout: 400 });
     const { subscription, nth } = record(pipeline(gateway));
     subscriptions.push(subscription);
     await nth('authenticated');
-    await sleep(1_000); // more than three idle windows
+    const live = gateway.events.filter((event) => event.kind === 'auth_ok').at(-1)!.connectionId;
+    // Silent connections made one after the other, each after the live one, are the clock: when the
+    // third is killed, more than three idle windows have passed since the live one was last silent.
+    for (let index = 0; index < 3; index++) {
+      const silent = await lastValueFrom(pipeline(gateway, { heartbeat: false })).catch((e: unknown) => e);
+      expect(silent).to.be.instanceOf(ConnectionClosedError);
+      expect([(silent as ConnectionClosedError).closeCode, (silent as ConnectionClosedError).reason]).to.deep.equal([1001, 'idle timeout']);
+    }
+    const closes = () => gateway.events.filter((event) => event.kind === 'close');
+    await eventually(() => closes().length === 3, 'the gateway to forget the silent ones');
+    expect(closes().map((event) => event.connectionId)).to.not.include(live); // only the silent ones
     expect(gateway.connectionCount).to.equal(1);
-    expect(gateway.events.filter((event) => event.kind === 'close')).to.have.length(1); // only the silent one
+    expect(subscription.closed).to.equal(false); // the live pipeline did not fail
   });
 
   it('detects a half-open connection with the heartbeat and reconnects', async () => {
@@ -149,7 +163,7 @@ describe('the pipeline against the reference gateway (real ws on 127.0.0.1)', fu
     const after = await nth('authenticated', 2);
     expect(after.reauth).to.equal(true);
     expect(after.connection).to.equal(reauth.connection);
-    await sleep(100);
+    await eventually(() => gateway.accepted.length > 0, 'the held frame to be accepted');
     expect(gateway.events.filter((event) => event.kind === 'connect')).to.have.length(1);
     expect(gateway.events.filter((event) => event.kind === 'reauth_ok')).to.have.length(1);
     expect(gateway.accepted.map((message) => message.clientId)).to.deep.equal(['held-1']);
@@ -173,13 +187,22 @@ describe('the pipeline against the reference gateway (real ws on 127.0.0.1)', fu
   it('leaves no socket or timer behind after unsubscribe', async () => {
     await start();
     const baseline = countResources();
-    const { subscription, nth } = record(pipeline(gateway).pipe(retryWithBackoff({ initialDelay: 50 })));
+    const sockets: WebSocket[] = [];
+    const Tracking = function (url: string, protocols?: string | string[]) {
+      const socket = new WebSocket(url, protocols);
+      sockets.push(socket);
+      return socket;
+    } as unknown as WebSocketCtor;
+    const { subscription, nth } = record(pipeline(gateway, { WebSocketCtor: Tracking }).pipe(retryWithBackoff({ initialDelay: 50 })));
     await nth('authenticated');
     expect(gateway.connectionCount).to.equal(1);
     subscription.unsubscribe();
-    for (let i = 0; i < 100 && gateway.connectionCount > 0; i++) await sleep(20);
-    expect(gateway.connectionCount).to.equal(0);
-    await sleep(50);
+    // Both ends closed: their TCP handles are released by then (`close` comes once the socket closed).
+    await eventually(
+      () => gateway.connectionCount === 0 && sockets.every((socket) => socket.readyState === WebSocket.CLOSED),
+      'both ends of the socket to close',
+    );
+    expect(sockets).to.have.length(1);
     expect(countResources()).to.deep.equal(baseline);
   });
 });

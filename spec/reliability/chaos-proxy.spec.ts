@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { performance } from 'node:perf_hooks';
 import { ChaosProxy } from '../../lib/testing/chaos-proxy.js';
 import { abortSocket } from '../../lib/testing/chaos/abort-socket.js';
 import { seededRandom } from '../../lib/testing/chaos/seeded-random.js';
@@ -38,14 +37,22 @@ describe('ChaosProxy (real TCP on 127.0.0.1)', () => {
     await until(() => proxy.connectionCount === 0, 'the link to be forgotten');
   });
 
-  it('adds latency both ways, never delivering early, and keeps order under jitter', async () => {
+  it('adds latency both ways, holding each chunk in the proxy, and keeps order under jitter', async () => {
     proxy.setLatency(60, 40);
     const a = await client();
-    const started = performance.now();
+    // Without latency a chunk leaves the proxy in the callback it came in (queuedBytes stays 0).
+    // Polled every 5 ms: a poll is always due before the proxy's 60+ ms timer, so each hold is seen
+    // however loaded the machine is.
+    const seen = new Set<string>();
     a.socket.write('x');
-    await a.waitFor(1);
-    // A one-sided bound: the proxy cannot be faster than its two delays, whatever the machine load.
-    expect(performance.now() - started).to.be.at.least(2 * 60 - 1);
+    await until(() => {
+      const held = proxy.links[0]?.queuedBytes ?? 0;
+      const atServer = server.received[0]?.length ?? 0;
+      if (held === 1 && atServer === 0) seen.add('held on the way up');
+      if (held === 1 && atServer === 1 && a.received().length === 0) seen.add('held on the way back');
+      return a.received().length === 1;
+    }, 'the echo');
+    expect([...seen]).to.deep.equal(['held on the way up', 'held on the way back']);
     const numbers = Array.from({ length: 40 }, (_, i) => `${i};`);
     for (const chunk of numbers) a.socket.write(chunk);
     const expected = `x${numbers.join('')}`;
@@ -54,19 +61,31 @@ describe('ChaosProxy (real TCP on 127.0.0.1)', () => {
   });
 
   it('throttles each direction to the given bytes per second', async () => {
-    const rate = 50_000;
-    proxy.setThrottle(rate);
+    proxy.setThrottle(50_000); // slices of 500 bytes, one per 10 ms and direction
     const a = await client();
     const payload = Buffer.alloc(10_000, 7);
-    const started = performance.now();
+    /**
+     * Whether, while `received()` grew to `total`, part of it had arrived while the proxy still held
+     * the rest: a trickle, where latency would hold it all and no shaping would pass it at once.
+     * Polled every 5 ms, so a poll is always due between two 10 ms slices, on any machine.
+     */
+    const trickles = async (received: () => number, total: number, what: string): Promise<boolean> => {
+      let trickled = false;
+      await until(() => {
+        const got = received();
+        if (got > 0 && got < total && (proxy.links[0]?.queuedBytes ?? 0) > 0) trickled = true;
+        return got >= total;
+      }, what);
+      return trickled;
+    };
     a.socket.write(payload);
-    await a.waitFor(payload.length);
-    // 10 kB at 50 kB/s (the echo streams back while the rest goes up): at least 200 ms minus the first
-    // 10 ms slice. A one-sided bound: a throttle can only make it slower.
-    expect(performance.now() - started).to.be.at.least(1000 * (payload.length / rate) - 10 - 1);
+    expect(await trickles(() => server.received[0]?.length ?? 0, payload.length, 'the payload at the server'), 'up').to.equal(true);
+    await a.waitFor(payload.length); // the echo
+    server.sockets[0]!.write(payload);
+    expect(await trickles(() => a.received().length - payload.length, payload.length, 'the payload at the client'), 'down').to.equal(true);
     proxy.setThrottle(0);
     a.socket.write(payload);
-    await a.waitFor(2 * payload.length);
+    await a.waitFor(3 * payload.length);
     expect(proxy.faults.throttle).to.equal(1);
   });
 

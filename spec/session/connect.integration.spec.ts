@@ -59,6 +59,21 @@ function nextState<K extends SessionStateType>(
   return found;
 }
 
+/** `ws` behind a constructor that counts the sockets made (a reconnect makes one at once, in its timer). */
+function countingCtor(): { Ctor: WebSocketCtor; readonly made: number } {
+  let made = 0;
+  const Counting = function (this: unknown, ...args: unknown[]) {
+    made++;
+    return new (Ctor as unknown as new (...args: unknown[]) => unknown)(...args);
+  } as unknown as WebSocketCtor;
+  return {
+    Ctor: Counting,
+    get made() {
+      return made;
+    },
+  };
+}
+
 /** Resolves once `condition` holds, checking every 10 ms; rejects after WAIT with `what`. */
 async function eventually(condition: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + WAIT;
@@ -215,16 +230,29 @@ describe('connect() against the reference gateway (real ws on 127.0.0.1)', funct
   it('keeps the socket over a resubscribe within the grace period, and closes it after', async () => {
     await start();
     session = chatSession(gateway, { grace: 300 });
-    const first = session.messages$.subscribe();
-    await nextState(session, 'ready');
-    first.unsubscribe(); // a route change: the next page subscribes again at once
-    subscriptions.push(session.messages$.subscribe());
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(gateway.events.filter((event) => event.kind === 'connect')).to.have.length(1);
-    const idle = nextState(session, 'idle');
-    subscriptions.splice(0).forEach((subscription) => subscription.unsubscribe());
-    await idle;
-    await eventually(() => gateway.connectionCount === 0, 'the socket to close');
+    // The clock: a session left at the same moment, with a longer grace. Its grace timer is due
+    // after the one the resubscribe cancelled, so when it goes idle that one would have run.
+    const clock = chatSession(gateway, { grace: 400 });
+    try {
+      const first = session.messages$.subscribe();
+      const clockSubscription = clock.messages$.subscribe();
+      await Promise.all([nextState(session, 'ready'), nextState(clock, 'ready')]);
+      const states: SessionStateType[] = [];
+      subscriptions.push(session.state$.subscribe((state) => states.push(state.type)));
+      first.unsubscribe(); // a route change: the next page subscribes again at once
+      subscriptions.push(session.messages$.subscribe());
+      const clockIdle = nextState(clock, 'idle');
+      clockSubscription.unsubscribe();
+      await clockIdle;
+      expect(states).to.deep.equal(['ready']); // a grace that ran would have made it idle
+      expect(gateway.events.filter((event) => event.kind === 'connect')).to.have.length(2); // one each
+      const idle = nextState(session, 'idle');
+      subscriptions.splice(0).forEach((subscription) => subscription.unsubscribe());
+      await idle;
+      await eventually(() => gateway.connectionCount === 0, 'the sockets to close');
+    } finally {
+      clock.close();
+    }
   });
 
   it('ends in closed{AuthClosedError} for a wrong auth schema when retries are off', async () => {
@@ -243,7 +271,8 @@ describe('connect() against the reference gateway (real ws on 127.0.0.1)', funct
 
   it('close() closes the socket, completes the streams, gives up what is pending and never reconnects', async () => {
     await start();
-    session = chatSession(gateway, { retry: { initialDelay: 100, jitter: 'none' } });
+    const sockets = countingCtor();
+    session = chatSession(gateway, { retry: { initialDelay: 100, jitter: 'none' }, WebSocketCtor: sockets.Ctor });
     let completed = false;
     subscriptions.push(session.messages$.subscribe({ complete: () => (completed = true) }));
     await nextState(session, 'ready');
@@ -261,9 +290,14 @@ describe('connect() against the reference gateway (real ws on 127.0.0.1)', funct
         (error: unknown) => error,
       ),
     ).to.be.instanceOf(SessionClosedError);
-    await new Promise((resolve) => setTimeout(resolve, 250)); // past the reconnect delay it cancelled
+    // No event marks a reconnect that does not happen. This timer, armed after the 100 ms one that
+    // close() cancelled and for as long, is due after it, and Node runs due timers in that order
+    // however late the loop is: when it fires, the reconnect would already have made its socket.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(sockets.made).to.equal(1);
+    expect(session.state).to.deep.equal({ type: 'closed' });
+    await eventually(() => gateway.connectionCount === 0, 'the dropped socket to be forgotten');
     expect(gateway.events.filter((event) => event.kind === 'connect')).to.have.length(1);
-    expect(gateway.connectionCount).to.equal(0);
   });
 
   it('close() on a ready session closes its socket with 1000', async () => {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { connect } from 'node:net';
+import sinon from 'sinon';
 import { WebSocket } from 'ws';
 import { Accepted, AuthError, AuthOk, ChatMessage, ClientFrame, Draining, ServerFrame } from '../../lib/testing/gateway-protocol.js';
 import { ReferenceGateway, type ReferenceGatewayOptions } from '../../lib/testing/reference-gateway.js';
@@ -141,7 +142,30 @@ function decodePart(part: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
 }
 
-describe('ReferenceGateway', () => {
+/**
+ * Runs `fn` with `Date` (only `Date`: timers and sockets stay real) frozen at `now`, so that times
+ * the gateway computes synchronously inside it (token expiries) can be expected exactly.
+ */
+function withDateAt<T>(now: number, fn: () => T): T {
+  const clock = sinon.useFakeTimers({ now, toFake: ['Date'] });
+  try {
+    return fn();
+  } finally {
+    clock.restore();
+  }
+}
+
+/** The id the gateway gave the connection it authenticated last. */
+function lastAuthenticatedId(gateway: ReferenceGateway): number {
+  return gateway.events.filter((event) => event.kind === 'auth_ok').at(-1)!.connectionId;
+}
+
+// Several tests below use a second connection as a clock instead of a sleep: a timer the gateway
+// armed later, for as long or longer, is due later, and Node runs due timers in that order however
+// late the loop is. So "X has not happened by the time the clock's event came" holds on any machine.
+describe('ReferenceGateway', function () {
+  // Upper bounds for waits on events, never reached unless something is broken.
+  this.timeout(10_000);
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((client) => client.dispose()));
     await Promise.all(gateways.splice(0).map((gateway) => gateway.close()));
@@ -190,29 +214,28 @@ describe('ReferenceGateway', () => {
 
     it('issues unsigned JWT-shaped tokens with sub, scope, exp in seconds and jti', async () => {
       const gateway = await startGateway({ tokenTtlMs: 60_000 });
-      const before = Date.now();
-      const token = gateway.issueToken();
-      const after = Date.now();
+      // 1 ms past a whole second: exp (seconds) rounds up.
+      const token = withDateAt(Date.UTC(2030, 0, 1, 0, 0, 0, 1), () => gateway.issueToken());
       const parts = token.split('.');
       expect(parts).to.have.length(3);
       expect(parts[2]).to.match(/^[A-Za-z0-9_-]+$/);
       expect(decodePart(parts[0]!)).to.deep.equal({ alg: 'none', typ: 'JWT' });
       const payload = decodePart(parts[1]!);
       expect(payload).to.include({ sub: 'user', scope: 'chat' });
-      expect(payload.exp).to.be.within(Math.ceil((before + 60_000) / 1000), Math.ceil((after + 60_000) / 1000));
+      expect(payload.exp).to.equal(Date.UTC(2030, 0, 1, 0, 1, 1) / 1000);
       expect(payload.jti).to.be.a('string').that.is.not.empty;
       expect(decodePart(gateway.issueToken().split('.')[1]!).jti).to.not.equal(payload.jti);
     });
 
     it('honours subject, scopes and ttlMs, and auth_ok carries the expiry in epoch ms', async () => {
       const gateway = await startGateway();
-      const before = Date.now();
-      const token = gateway.issueToken({ subject: 'alice', scopes: ['chat', 'admin'], ttlMs: 5000 });
-      const after = Date.now();
+      // Frozen at the real time: the token must still be valid when the real clock checks it.
+      const issuedAt = Date.now();
+      const token = withDateAt(issuedAt, () => gateway.issueToken({ subject: 'alice', scopes: ['chat', 'admin'], ttlMs: 5000 }));
       expect(decodePart(token.split('.')[1]!)).to.include({ sub: 'alice', scope: 'chat admin' });
       const { client, ok } = await authed(gateway, { token });
       expect(ok.sessionId).to.be.a('string').that.is.not.empty;
-      expect(ok.expiresAt).to.be.within(before + 5000, after + 5000);
+      expect(ok.expiresAt).to.equal(issuedAt + 5000);
       client.send({ type: 'send', clientId: 'c1', text: 'hi' });
       expect(await client.nextJson()).to.include({ type: 'message', from: 'alice' });
     });
@@ -227,11 +250,16 @@ describe('ReferenceGateway', () => {
     });
 
     it('stops the auth deadline once authenticated', async () => {
-      const gateway = await startGateway({ authTimeout: 100 });
+      // 500 ms: room for the connect and the auth even on a stalled loop.
+      const gateway = await startGateway({ authTimeout: 500 });
       const { client } = await authed(gateway);
-      await sleep(200);
+      // The clock: a connection made after the auth that never authenticates. Its deadline is due
+      // after the first connection's, so once it closed 4408 the first one's deadline is past.
+      const late = await RawClient.connect(gateway.url);
+      expect(await late.closed()).to.deep.equal({ code: 4408, reason: 'auth timeout' });
       client.send({ type: 'ping' });
       expect(await client.nextJson()).to.deep.equal({ type: 'pong' });
+      expect(client.closeInfo).to.equal(undefined);
     });
 
     it('closes 4408 when no auth frame comes within authTimeout', async () => {
@@ -408,12 +436,15 @@ describe('ReferenceGateway', () => {
       const gateway = await startGateway();
       const alice = (await authed(gateway, { token: gateway.issueToken({ subject: 'alice' }) })).client;
       const bob = (await authed(gateway, { token: gateway.issueToken({ subject: 'bob' }) })).client;
+      const sendCalledAt = Date.now();
       alice.send({ type: 'send', clientId: 'c1', text: 'hi' });
       const aliceFrames = [await alice.nextJson(), await alice.nextJson()];
+      const receivedAt = Date.now();
       const message = aliceFrames.find((frame) => frame.type === 'message');
       expect(ChatMessage.is(message)).to.equal(true);
       expect(message).to.include({ id: 1, clientId: 'c1', from: 'alice', text: 'hi' });
-      expect((message as ChatMessage).sentAt).to.be.closeTo(Date.now(), 5000);
+      // Stamped by the gateway between the send call and the receipt (no bound on how long that took).
+      expect((message as ChatMessage).sentAt).to.be.within(sendCalledAt, receivedAt);
       expect(aliceFrames.find((frame) => frame.type === 'accepted')).to.deep.equal({
         type: 'accepted',
         clientId: 'c1',
@@ -422,7 +453,9 @@ describe('ReferenceGateway', () => {
       expect(await bob.nextJson()).to.deep.equal(message);
 
       bob.send({ type: 'send', clientId: 'c1', text: 'yo' });
-      expect(await alice.nextJson()).to.include({ type: 'message', id: 2, from: 'bob', text: 'yo' });
+      const second = await alice.nextJson();
+      expect(second).to.include({ type: 'message', id: 2, from: 'bob', text: 'yo' });
+      expect(second.sentAt).to.be.at.least((message as ChatMessage).sentAt);
       expect(gateway.accepted).to.deep.equal([
         { subject: 'alice', clientId: 'c1', id: 1, text: 'hi' },
         { subject: 'bob', clientId: 'c1', id: 2, text: 'yo' },
@@ -511,15 +544,25 @@ describe('ReferenceGateway', () => {
 
   describe('idle and heartbeat', () => {
     it('closes 1001 after idleTimeout without inbound frames, each frame resetting it', async () => {
-      const gateway = await startGateway({ idleTimeout: 150 });
-      const { client } = await authed(gateway);
-      for (let i = 0; i < 6; i++) {
-        await sleep(40);
-        client.send({ type: 'ping', id: String(i) });
-        expect(await client.nextJson()).to.deep.equal({ type: 'pong', id: String(i) });
+      const gateway = await startGateway({ idleTimeout: 500 });
+      // `chatty` authenticates first and pings all along; `silent`, authenticated after it, sends
+      // nothing. Without the reset chatty's idle timer would be due first; with it, chatty outlives
+      // silent. Between two pings: a round trip and 20 ms, far inside the 500 ms even on a stalled loop.
+      const { client: chatty } = await authed(gateway);
+      const { client: silent } = await authed(gateway);
+      const deadline = Date.now() + 5000;
+      for (let i = 0; silent.closeInfo === undefined; i++) {
+        if (Date.now() > deadline) throw new Error('timed out waiting for the idle close of the silent client');
+        chatty.send({ type: 'ping', id: String(i) });
+        expect(await chatty.nextJson()).to.deep.equal({ type: 'pong', id: String(i) });
+        await sleep(20);
       }
-      expect(client.closeInfo).to.equal(undefined);
-      expect(await client.closed()).to.deep.equal({ code: 1001, reason: 'idle timeout' });
+      expect(silent.closeInfo).to.deep.equal({ code: 1001, reason: 'idle timeout' });
+      expect(chatty.closeInfo).to.equal(undefined);
+      chatty.send({ type: 'ping', id: 'still there' });
+      expect(await chatty.nextJson()).to.deep.equal({ type: 'pong', id: 'still there' });
+      // Now quiet: closed in turn.
+      expect(await chatty.closed(5000)).to.deep.equal({ code: 1001, reason: 'idle timeout' });
     });
 
     it('sends heartbeats every serverHeartbeatMs, only after auth', async () => {
@@ -543,9 +586,13 @@ describe('ReferenceGateway', () => {
     });
 
     it('sends no heartbeat by default', async () => {
-      const gateway = await startGateway();
+      const gateway = await startGateway({ authTimeout: 500 });
       const { client } = await authed(gateway);
-      await sleep(100);
+      // The clock: a connection made after the auth that never authenticates closes 4408 after
+      // 500 ms. A heartbeat timer armed at the auth with any interval up to that would have fired
+      // first, so its frame would come before the pong on this socket.
+      const late = await RawClient.connect(gateway.url);
+      expect((await late.closed()).code).to.equal(4408);
       client.send({ type: 'ping' });
       expect(await client.nextJson()).to.deep.equal({ type: 'pong' });
     });
@@ -620,15 +667,21 @@ describe('ReferenceGateway', () => {
 
     it('accepts a refresh before expiry and drops the old expiry', async () => {
       const gateway = await startGateway();
-      const { client, ok } = await authed(gateway, { token: gateway.issueToken({ ttlMs: 150 }) });
+      // 500 ms: room for the connect, the auth and the refresh even on a stalled loop.
+      const { client, ok } = await authed(gateway, { token: gateway.issueToken({ ttlMs: 500 }) });
+      // The clock: a session whose token, issued later, expires at least 100 ms after the first one.
+      const clock = await authed(gateway, { token: gateway.issueToken({ ttlMs: 600 }) });
+      const clockId = lastAuthenticatedId(gateway);
       client.send({ type: 'auth', token: gateway.issueToken({ ttlMs: 60_000 }) });
       const renewed = await client.nextJson();
       expect(renewed).to.include({ type: 'auth_ok', sessionId: ok.sessionId });
       expect(renewed.expiresAt).to.be.greaterThan(ok.expiresAt);
-      await sleep(250);
+      expect(await clock.client.nextJson(5000)).to.deep.equal({ type: 'auth_expired' });
+      // Past the old expiry: an auth_expired for it would have come before this pong.
       client.send({ type: 'ping' });
       expect(await client.nextJson()).to.deep.equal({ type: 'pong' });
-      expect(gateway.events.map((event) => event.kind)).to.not.include('expired');
+      const expired = gateway.events.filter((event) => event.kind === 'expired').map((event) => event.connectionId);
+      expect(expired).to.deep.equal([clockId]);
     });
 
     it('refuses a re-auth with another subject', async () => {
@@ -779,8 +832,11 @@ describe('ReferenceGateway', () => {
 
     it('restart({ downMs }) refuses connections while down', async () => {
       const gateway = await startGateway();
-      const restarting = gateway.restart({ downMs: 300 });
-      await sleep(50);
+      const { client } = await authed(gateway);
+      const restarting = gateway.restart({ downMs: 1000 });
+      // The gateway stops listening in the step that drops its sockets: once this client saw the
+      // drop, the port is down, for 1000 ms from then (room for a stalled loop).
+      expect((await client.closed()).code).to.equal(1006);
       const error = (await connectError(gateway.url)) as NodeJS.ErrnoException;
       expect(error.code).to.equal('ECONNREFUSED');
       await restarting;
