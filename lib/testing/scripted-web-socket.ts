@@ -112,10 +112,20 @@ export class ScriptedWebSocket implements WebSocketLike {
 
   close(code?: number, reason?: string): void {
     if (this.readyState >= ReadyState.CLOSING) return;
+    const opened = this.readyState === ReadyState.OPEN;
     this.closedByClient = { at: this.scheduler.now(), code, reason, terminated: false };
     this.readyState = ReadyState.CLOSING;
-    // Like real sockets, the close event comes later, not inside close().
-    this.scheduler.schedule(() => this.finish({ kind: 'close', code: code ?? 1005, reason: reason ?? '', wasClean: true }));
+    // Like real sockets, the close event comes later, not inside close(). Closed before it opened,
+    // browsers and `ws` abort the connect: an error, then an unclean 1006.
+    this.scheduler.schedule(() => {
+      if (this.readyState === ReadyState.CLOSED) return;
+      if (!opened) this.onerror?.({ type: 'error' });
+      this.finish(
+        opened
+          ? { kind: 'close', code: code ?? 1005, reason: reason ?? '', wasClean: true }
+          : { kind: 'close', code: 1006, reason: '', wasClean: false },
+      );
+    });
   }
 
   terminate(): void {
