@@ -40,6 +40,7 @@ import { reconnectNowOn } from './reconnect-now.js';
 import { SessionClosedError } from './errors.js';
 import { assertRateLimit, type RateLimit } from './rate-limit.js';
 import { assertResume, ResumeTracker, type ResumeConfig, type ResumeInfo } from './resume.js';
+import { UnobservedBuffer } from './unobserved-buffer.js';
 import { SendQueue, type DroppedSend, type Overflow, type Writer } from './send-queue.js';
 import { SendReceipt } from './send-receipt.js';
 import { StateCell, type SessionState } from './session-state.js';
@@ -381,6 +382,9 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
   const dropped$ = new Subject<DroppedSend<Out>>();
   const closing$ = new Subject<void>();
   const tracker = resume ? new ResumeTracker<In, Id>(resume) : undefined;
+  // With resume, what arrives while nobody subscribes is kept: the position has moved past it.
+  const unobserved = resume ? new UnobservedBuffer<In>(resume.maxUnobserved ?? 1000) : undefined;
+  let subscribers = 0;
   let closed = false;
   let failure: { error: unknown } | undefined;
   let connection: SocketConnection | undefined;
@@ -540,6 +544,7 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
     failure = { error };
     queue.end(new SessionClosedError('error', error));
     state.set({ type: 'closed', error });
+    unobserved?.clear();
     invalid$.complete();
     dropped$.complete();
   };
@@ -554,7 +559,14 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
       },
     }),
     // Without resume every message passes: no filter layer (memory per session).
-    tracker ? filter((message) => tracker.accept(message)) : identity,
+    tracker
+      ? filter((message) => {
+          if (!tracker.accept(message)) return false;
+          if (subscribers > 0) return true;
+          unobserved!.keep(message);
+          return false;
+        })
+      : identity,
     (source: Observable<In>) => new Observable<In>((subscriber) => new SessionEnd(subscriber, fail).attach(source, closing$)),
     share({
       resetOnError: false,
@@ -564,7 +576,17 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
   );
   const messages$ = defer(() => {
     if (failure) return throwError(() => failure!.error);
-    return closed ? EMPTY : shared$;
+    return closed ? EMPTY : unobserved ? counted$ : shared$;
+  });
+  // App subscribers (a hold is not one), so that messages are kept while there are none.
+  const counted$ = new Observable<In>((subscriber) => {
+    subscribers++;
+    unobserved!.handTo(subscriber);
+    const subscription = subscriber.closed ? undefined : shared$.subscribe(subscriber);
+    return () => {
+      subscribers--;
+      subscription?.unsubscribe();
+    };
   });
 
   function holdOpen(): void {
@@ -573,7 +595,7 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
     // there must not open a second hold that nothing would release.
     const holding = new Subscription();
     hold = holding;
-    holding.add(messages$.subscribe({ error: () => undefined }));
+    holding.add(shared$.subscribe({ error: () => undefined }));
   }
 
   return {
@@ -617,6 +639,7 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
       closing$.next();
       closing$.complete();
       state.set({ type: 'closed' });
+      unobserved?.clear();
       invalid$.complete();
       dropped$.complete();
     },

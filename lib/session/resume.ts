@@ -26,6 +26,15 @@ export interface ResumeConfig<In, Id> {
    * resume: { idOf: (message) => message.id, fromAck: (ack) => (AuthOk.is(ack) ? ack.lastId : undefined) },
    */
   fromAck?: (ack: unknown) => Id | undefined;
+  /**
+   * How many messages that arrive while `messages$` has no subscriber (the `grace` period after the
+   * last one left, or a socket held open by pending sends) are kept and given to the next
+   * subscriber first. Such a message has already moved `lastId` past it, so no replay brings it
+   * back: without this, a route change in an app could lose it. Past the limit the oldest go
+   * (reported once with console.warn); 0 keeps none.
+   * @default 1000
+   */
+  maxUnobserved?: number;
 }
 
 /** What `auth.message` is told about resuming. */
@@ -83,12 +92,15 @@ export class ResumeTracker<In, Id> {
 /** Validates the resume option at creation, naming the field in the TypeError. */
 export function assertResume(resume: unknown): void {
   if (typeof resume !== 'object' || resume === null) throw new TypeError('connect: resume must be { idOf }');
-  const { idOf, window, fromAck } = resume as Partial<ResumeConfig<unknown, unknown>>;
+  const { idOf, window, fromAck, maxUnobserved } = resume as Partial<ResumeConfig<unknown, unknown>>;
   if (typeof idOf !== 'function') throw new TypeError('connect: resume.idOf must be a function returning the id of an inbound message');
   if (fromAck !== undefined && typeof fromAck !== 'function') {
     throw new TypeError("connect: resume.fromAck must be a function reading the server's position from the auth ack");
   }
   if (window !== undefined && !(Number.isInteger(window) && window > 0)) {
     throw new TypeError(`connect: resume.window must be a positive integer, got ${String(window)}`);
+  }
+  if (maxUnobserved !== undefined && !(Number.isInteger(maxUnobserved) && maxUnobserved >= 0)) {
+    throw new TypeError(`connect: resume.maxUnobserved must be an integer from 0, got ${String(maxUnobserved)}`);
   }
 }

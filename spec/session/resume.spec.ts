@@ -1,10 +1,11 @@
 import { expect } from 'chai';
+import * as sinon from 'sinon';
 import * as t from 'io-ts';
 import { TestScheduler } from 'rxjs/testing';
 import { ResumeTracker } from '../../lib/session/resume.js';
 import { serverClose, serverFrame, serverOpen } from '../../lib/testing/scripted-web-socket.js';
 import { observableMatcher } from '../helpers/observable-matcher.js';
-import { AuthExpired, msg, Msg, scriptedSession, sentBy, states, timeline, TOKEN } from './session-fixtures.js';
+import { ack, AuthExpired, msg, Msg, scriptedSession, sentBy, states, timeline, TOKEN } from './session-fixtures.js';
 
 const auth = { type: 'auth', token: TOKEN };
 const AuthOkAt = t.intersection([t.type({ type: t.literal('auth_ok') }), t.partial({ lastId: t.number })]);
@@ -167,6 +168,131 @@ describe('resume', () => {
         expectObservable(session.messages$).toBe('---#', undefined, boom);
         testScheduler.flush();
         expect(session.state).to.deep.include({ type: 'closed', error: boom });
+      });
+    });
+  });
+
+  describe('messages that arrive while messages$ has no subscriber', () => {
+    let testScheduler: TestScheduler;
+    let warn: sinon.SinonStub;
+    beforeEach(() => {
+      testScheduler = new TestScheduler(observableMatcher);
+      warn = sinon.stub(console, 'warn');
+    });
+    afterEach(() => warn.restore());
+
+    const show = (value: Msg) => `${value.id}`;
+
+    it('go to the next subscriber during the grace period (a route change loses nothing)', () => {
+      testScheduler.run(({ cold }) => {
+        const { session, sockets } = scriptedSession(
+          testScheduler,
+          () => cold('-o-a1-2-3-4', { o: serverOpen(), a: ack, 1: msg(1), 2: msg(2), 3: msg(3), 4: msg(4) }),
+          { resume: { idOf }, grace: 20 },
+        );
+        const first = timeline(testScheduler, session.messages$, show);
+        testScheduler.schedule(() => first.stop(), 5); // the first component leaves after message 1
+        let second: ReturnType<typeof timeline<Msg>> | undefined;
+        testScheduler.schedule(() => (second = timeline(testScheduler, session.messages$, show)), 9); // the next one arrives
+        testScheduler.schedule(() => session.close(), 30);
+        testScheduler.flush();
+        expect(first.lines).to.deep.equal(['4 1']);
+        expect(second!.lines).to.deep.equal(['9 2', '9 3', '10 4', '30 complete']);
+        expect(sockets).to.have.length(1); // within grace: the same socket
+        expect(warn.called).to.equal(false);
+      });
+    });
+
+    it('go to a subscriber that comes after the socket closed, before what the resumed connect replays', () => {
+      testScheduler.run(({ cold }) => {
+        const { session, sockets } = scriptedSession(
+          testScheduler,
+          (index) =>
+            index === 0
+              ? cold('-o-a1-2-3', { o: serverOpen(), a: ack, 1: msg(1), 2: msg(2), 3: msg(3) })
+              : cold('-o-a4', { o: serverOpen(), a: ack, 4: msg(4) }),
+          { resume: { idOf }, grace: 2 },
+        );
+        const first = timeline(testScheduler, session.messages$, show);
+        testScheduler.schedule(() => first.stop(), 5); // grace ends at 7: socket closed; 2 arrived at 6
+        let later: ReturnType<typeof timeline<Msg>> | undefined;
+        testScheduler.schedule(() => (later = timeline(testScheduler, session.messages$, show)), 20);
+        testScheduler.schedule(() => session.close(), 40);
+        testScheduler.flush();
+        expect(first.lines).to.deep.equal(['4 1']);
+        expect(later!.lines).to.deep.equal(['20 2', '24 4', '40 complete']);
+        expect(sentBy(sockets[1])).to.deep.equal([{ ...auth, resumeFrom: 2 }]);
+      });
+    });
+
+    it('go to the first subscriber when a send opened the socket before anyone subscribed', () => {
+      testScheduler.run(({ cold }) => {
+        const { session } = scriptedSession(
+          testScheduler,
+          () => cold('-o-a12--3', { o: serverOpen(), a: ack, 1: msg(1), 2: msg(2), 3: msg(3) }),
+          { resume: { idOf } },
+        );
+        session.send({ type: 'send', clientId: 'c1', text: 'hello' }); // holds the socket open; no app subscriber yet
+        let reader: ReturnType<typeof timeline<Msg>> | undefined;
+        testScheduler.schedule(() => (reader = timeline(testScheduler, session.messages$, show)), 7);
+        testScheduler.schedule(() => session.close(), 20);
+        testScheduler.flush();
+        expect(reader!.lines).to.deep.equal(['7 1', '7 2', '8 3', '20 complete']);
+      });
+    });
+
+    it('are kept up to maxUnobserved, the oldest dropped past it with one warning that holds no message', () => {
+      testScheduler.run(({ cold }) => {
+        const { session } = scriptedSession(
+          testScheduler,
+          () => cold('-o-a1234', { o: serverOpen(), a: ack, 1: msg(1, 'secret-1'), 2: msg(2), 3: msg(3), 4: msg(4) }),
+          { resume: { idOf, maxUnobserved: 2 }, grace: 20 },
+        );
+        const first = timeline(testScheduler, session.messages$, show);
+        testScheduler.schedule(() => first.stop(), 3); // leaves before any message
+        let second: ReturnType<typeof timeline<Msg>> | undefined;
+        testScheduler.schedule(() => (second = timeline(testScheduler, session.messages$, show)), 10);
+        testScheduler.schedule(() => session.close(), 15);
+        testScheduler.flush();
+        expect(second!.lines).to.deep.equal(['10 3', '10 4', '15 complete']);
+        expect(warn.callCount).to.equal(1);
+        expect(String(warn.firstCall.args[0])).to.match(/resume\.maxUnobserved/);
+        expect(String(warn.firstCall.args[0])).not.to.match(/secret-1/);
+      });
+    });
+
+    it('are not kept without resume: a hot stream, as with rxjs share()', () => {
+      testScheduler.run(({ cold }) => {
+        const { session } = scriptedSession(
+          testScheduler,
+          () => cold('-o-a1-2-3', { o: serverOpen(), a: ack, 1: msg(1), 2: msg(2), 3: msg(3) }),
+          {
+            grace: 20,
+          },
+        );
+        const first = timeline(testScheduler, session.messages$, show);
+        testScheduler.schedule(() => first.stop(), 5);
+        let second: ReturnType<typeof timeline<Msg>> | undefined;
+        testScheduler.schedule(() => (second = timeline(testScheduler, session.messages$, show)), 7);
+        testScheduler.schedule(() => session.close(), 15);
+        testScheduler.flush();
+        expect(second!.lines).to.deep.equal(['8 3', '15 complete']);
+      });
+    });
+
+    it('are forgotten by close(): a later subscriber only completes', () => {
+      testScheduler.run(({ cold }) => {
+        const { session } = scriptedSession(testScheduler, () => cold('-o-a1-2', { o: serverOpen(), a: ack, 1: msg(1), 2: msg(2) }), {
+          resume: { idOf },
+          grace: 20,
+        });
+        const first = timeline(testScheduler, session.messages$, show);
+        testScheduler.schedule(() => first.stop(), 5);
+        testScheduler.schedule(() => session.close(), 8);
+        let later: ReturnType<typeof timeline<Msg>> | undefined;
+        testScheduler.schedule(() => (later = timeline(testScheduler, session.messages$, show)), 10);
+        testScheduler.flush();
+        expect(later!.lines).to.deep.equal(['10 complete']);
       });
     });
   });

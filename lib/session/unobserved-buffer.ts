@@ -1,0 +1,49 @@
+import type { Subscriber } from 'rxjs';
+
+/**
+ * Keeps the messages that arrive while `messages$` has no subscriber (the grace period after the
+ * last one left, or a socket held open by pending sends) and hands them to the next subscriber.
+ * With resume, such a message has already moved the position past it: no replay would bring it
+ * back, so dropping it here would lose it. Bounded: past `limit`, the oldest go, and the loss is
+ * reported (console.warn) once per gap, without the messages (they may hold anything).
+ */
+export class UnobservedBuffer<In> {
+  private readonly kept: In[] = [];
+  private warned = false;
+
+  constructor(private readonly limit: number) {}
+
+  /** Keeps `message` for the next subscriber. */
+  keep(message: In): void {
+    if (this.limit === 0) return; // the app chose to keep none
+    if (this.kept.length === this.limit) {
+      this.kept.shift();
+      this.warnOnce();
+    }
+    this.kept.push(message);
+  }
+
+  /**
+   * Gives the kept messages to `subscriber`, oldest first. Stops if it unsubscribes on the way;
+   * what it did not get stays for the next one.
+   */
+  handTo(subscriber: Subscriber<In>): void {
+    this.warned = false;
+    while (this.kept.length > 0 && !subscriber.closed) subscriber.next(this.kept.shift()!);
+  }
+
+  /** Forgets everything: the session ended. */
+  clear(): void {
+    this.kept.length = 0;
+  }
+
+  private warnOnce(): void {
+    if (!this.warned) {
+      this.warned = true;
+      console.warn(
+        `rxjs-socket-pipeline: messages$ had no subscriber and more than ${this.limit} messages arrived; ` +
+          'the oldest are dropped (raise resume.maxUnobserved, or keep one subscriber for the life of the session)',
+      );
+    }
+  }
+}
