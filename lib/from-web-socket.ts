@@ -180,7 +180,11 @@ function assertUrl(url: unknown, allowInsecure: boolean): string {
   return url;
 }
 
-/** This machine, or a name reserved for tests (RFC 2606, RFC 6761) that never leaves it. */
+/**
+ * This machine: loopback addresses, `localhost` and `*.localhost` (RFC 6761 has resolvers answer
+ * loopback for them), and `*.invalid`, which never resolves. `*.test` and `*.example` are not
+ * exempt: a local DNS server may well serve them, and the token would then cross that network.
+ */
 function isLocalHost(hostname: string): boolean {
   const host = hostname
     .toLowerCase()
@@ -188,5 +192,5 @@ function isLocalHost(hostname: string): boolean {
     .replace(/\.$/, '');
   if (host === '::1' || /^127(\.\d{1,3}){3}$/.test(host) || /^::ffff:(127(\.\d{1,3}){3}|7f[0-9a-f]{2}:[0-9a-f]{1,4})$/.test(host))
     return true;
-  return /(^|\.)(localhost|test|invalid|example)$/.test(host);
+  return /(^|\.)(localhost|invalid)$/.test(host);
 }

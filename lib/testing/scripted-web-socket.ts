@@ -62,7 +62,7 @@ export interface SentFrame {
  *
  * @example
  * const { WebSocketCtor, sockets } = scriptedWebSocket(testScheduler, () => cold('-o', { o: serverOpen() }));
- * fromWebSocket('ws://test', { WebSocketCtor }).subscribe();
+ * fromWebSocket('ws://localhost', { WebSocketCtor }).subscribe();
  * testScheduler.flush();
  * const socket: ScriptedWebSocket = sockets[0]!;
  * socket.readyState; // 1 (OPEN)

@@ -200,7 +200,7 @@ describe('probe CLI', function () {
         );
         verdict = probe(
           {
-            url: `ws://gateway.test/?t=${encodeURIComponent(secret)}`,
+            url: `ws://gateway.localhost/?t=${encodeURIComponent(secret)}`,
             auth: { type: 'auth', token: '{{token}}' },
             tokenEnv: 'T',
             ack: { type: 'auth_ok' },
@@ -211,7 +211,7 @@ describe('probe CLI', function () {
       expect((await verdict!).ok).to.equal(true);
       expect(stdout.text()).to.include('{"type":"auth","token":"***"}');
       expect(stdout.text()).to.include('{"type":"auth_ok","echo":"***"}');
-      expect(stdout.text()).to.include('ws://gateway.test/?t=***');
+      expect(stdout.text()).to.include('ws://gateway.localhost/?t=***');
       expect(stdout.text()).to.not.include('cr\\\\et').and.not.include('cr\\et');
     });
 
@@ -223,7 +223,7 @@ describe('probe CLI', function () {
         testScheduler.run(({ cold }) => {
           const { WebSocketCtor } = scriptedWebSocket(testScheduler, () => cold('-o', { o: serverOpen() }));
           verdict = probe(
-            { url: 'ws://gateway.test', auth: { type: 'auth' }, ack: { type: 'auth_ok' }, timeout: 1000 },
+            { url: 'ws://gateway.localhost', auth: { type: 'auth' }, ack: { type: 'auth_ok' }, timeout: 1000 },
             { stdout, env: {}, WebSocketCtor, scheduler: testScheduler },
           );
         });
@@ -244,7 +244,7 @@ describe('probe CLI', function () {
 
     it('pings every --interval once ready, prints each pong and watches for --duration, in JSON lines', async () => {
       const options = probeArgs([
-        'ws://gateway.test',
+        'ws://gateway.localhost',
         '--auth',
         AUTH,
         '--token-env',
@@ -305,7 +305,7 @@ describe('probe CLI', function () {
 
     it("pings at a preset's --opt pingInterval (--preset generic-json)", async () => {
       const options = probeArgs([
-        'ws://gateway.test',
+        'ws://gateway.localhost',
         '--preset',
         'generic-json',
         '--token-env',
@@ -343,7 +343,7 @@ describe('probe CLI', function () {
       let verdict: Promise<ProbeVerdict> | undefined;
       testScheduler.run(({ cold }) => {
         const { WebSocketCtor } = scriptedWebSocket(testScheduler, () => cold('--o', { o: serverOpen() }));
-        verdict = probe({ url: 'ws://gateway.test' }, { stdout, env: {}, WebSocketCtor, scheduler: testScheduler });
+        verdict = probe({ url: 'ws://gateway.localhost' }, { stdout, env: {}, WebSocketCtor, scheduler: testScheduler });
       });
       expect(await verdict!).to.deep.equal({ ok: true, exitCode: 0, phase: 'ready', readyAfterMs: 2, summary: 'OK: connected in 2 ms.' });
     });
@@ -355,7 +355,7 @@ describe('probe CLI', function () {
       testScheduler.run(({ cold }) => {
         const { WebSocketCtor } = scriptedWebSocket(testScheduler, () => cold('-o', { o: serverOpen() }));
         verdict = probe(
-          { url: 'ws://gateway.test', auth: { type: 'auth' }, timeout: 1000 },
+          { url: 'ws://gateway.localhost', auth: { type: 'auth' }, timeout: 1000 },
           { stdout, env: {}, WebSocketCtor, scheduler: testScheduler, signal: aborter.signal },
         );
         testScheduler.schedule(() => aborter.abort(), 5);
@@ -413,23 +413,23 @@ describe('probe CLI', function () {
       ['an http url', ['probe', 'http://x'], {}, /url must start with ws:\/\/ or wss:\/\//],
       [
         '--auth with --preset',
-        ['probe', 'ws://x.test', '--preset', 'generic-json', '--auth', '{}'],
+        ['probe', 'ws://x.localhost', '--preset', 'generic-json', '--auth', '{}'],
         {},
         /--auth cannot be combined with --preset/,
       ],
       [
         'an unknown preset',
-        ['probe', 'ws://x.test', '--preset', 'socketio'],
+        ['probe', 'ws://x.localhost', '--preset', 'socketio'],
         {},
         /unknown preset "socketio"; known: generic-json, graphql-ws/,
       ],
       [
         'an unknown preset option',
-        ['probe', 'ws://x.test', '--preset', 'graphql-ws', '--opt', 'colour=red'],
+        ['probe', 'ws://x.localhost', '--preset', 'graphql-ws', '--opt', 'colour=red'],
         {},
         /--opt colour: the graphql-ws preset has no such option/,
       ],
-      ['--opt without --preset', ['probe', 'ws://x.test', '--opt', 'a=b'], {}, /--opt needs --preset/],
+      ['--opt without --preset', ['probe', 'ws://x.localhost', '--opt', 'a=b'], {}, /--opt needs --preset/],
       [
         'plain ws:// to another machine',
         ['probe', 'ws://chat.example.com'],

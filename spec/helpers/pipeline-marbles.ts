@@ -26,5 +26,5 @@ export function scriptedSource(
   scriptFor: (index: number) => Observable<ServerAction>,
 ): { source$: Observable<SocketEvent>; sockets: ReturnType<typeof scriptedWebSocket>['sockets'] } {
   const { WebSocketCtor, sockets } = scriptedWebSocket(scheduler, scriptFor);
-  return { source$: fromWebSocket('ws://gateway.test', { WebSocketCtor, scheduler }), sockets };
+  return { source$: fromWebSocket('ws://gateway.localhost', { WebSocketCtor, scheduler }), sockets };
 }

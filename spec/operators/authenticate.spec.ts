@@ -272,7 +272,7 @@ describe('authenticate', () => {
       ofValue(serverOpen(), ack).pipe(concatMap((action) => ofValue(action).pipe(delay(5)))),
     );
     const authed = await firstValueFrom(
-      fromWebSocket('ws://gateway.test', { WebSocketCtor }).pipe(
+      fromWebSocket('ws://gateway.localhost', { WebSocketCtor }).pipe(
         authenticate(config({ token: () => Promise.resolve('promised'), timeout: 1000 })),
         filter((event) => event.type === 'authenticated'),
       ),

@@ -446,7 +446,7 @@ function scriptedWebSocketFor(scheduler: TestScheduler, script: Observable<Serve
 }
 
 function fromWebSocketForTest(WebSocketCtor: WebSocketCtor, maxFrameBytes: number) {
-  return fromWebSocket('ws://gateway.test', { WebSocketCtor, maxFrameBytes });
+  return fromWebSocket('ws://gateway.localhost', { WebSocketCtor, maxFrameBytes });
 }
 
 /** What `messages(codec)` emits for frames already parsed to these values. */

@@ -52,6 +52,12 @@ describe('bad configuration fails at creation with a TypeError naming the option
         /url is plain ws:\/\/ to chat\.example\.com.*allowInsecure/,
       ],
       ['a plain ws:// URL to a LAN address', create('ws://192.168.1.20:8080'), /url is plain ws:\/\/ to 192\.168\.1\.20/],
+      [
+        'a plain ws:// URL to a *.test name (a local DNS may serve it)',
+        create('ws://gateway.test'),
+        /url is plain ws:\/\/ to gateway\.test/,
+      ],
+      ['a plain ws:// URL to a *.example name', create('ws://chat.example'), /url is plain ws:\/\/ to chat\.example/],
       ['an http:// URL to another machine', create('http://chat.example.com'), /url is plain ws:\/\//],
       ['a URL that does not parse', create('not a url'), /url is not a valid URL/],
       ['a scheme a WebSocket cannot use', create('ftp://127.0.0.1'), /url must use ws:\/\/ or wss:\/\//],
@@ -65,7 +71,7 @@ describe('bad configuration fails at creation with a TypeError naming the option
       ['a scheduler without now()', create('wss://a.example.com', { scheduler: {} }), /scheduler/],
     ]);
 
-    it('accepts wss:// anywhere, ws:// on this machine or a reserved test name, and ws:// elsewhere with allowInsecure', () => {
+    it('accepts wss:// anywhere, ws:// on this machine or to a name that cannot leave it, and ws:// elsewhere with allowInsecure', () => {
       for (const url of [
         'wss://chat.example.com/socket',
         'ws://127.0.0.1:8080',
@@ -73,7 +79,7 @@ describe('bad configuration fails at creation with a TypeError naming the option
         'ws://localhost:3000',
         'ws://api.localhost',
         'ws://[::1]:9000',
-        'ws://gateway.test',
+        'ws://gateway.localhost',
         'ws://host.invalid',
       ]) {
         expect(() => fromWebSocket(url), url).not.to.throw();
@@ -204,6 +210,8 @@ describe('bad configuration fails at creation with a TypeError naming the option
       ['a negative heartbeat.timeout (heartbeat)', create({ heartbeat: { timeout: -1, ping: () => ({}) } }), /heartbeat: timeout/],
       ['a negative retry.maxAttempts (retryWithBackoff)', create({ retry: { maxAttempts: -1 } }), /retryWithBackoff: maxAttempts/],
       ['a negative maxFrameBytes (fromWebSocket)', create({ maxFrameBytes: -1 }), /maxFrameBytes/],
+      ['a negative resume.maxUnobserved', create({ resume: { idOf: () => 1, maxUnobserved: -1 } }), /resume\.maxUnobserved/],
+      ['a fractional resume.maxUnobserved', create({ resume: { idOf: () => 1, maxUnobserved: 1.5 } }), /resume\.maxUnobserved/],
       ['a plain ws:// URL to another machine (fromWebSocket)', create({ url: 'ws://chat.example.com' }), /url is plain ws:\/\//],
     ]);
   });
@@ -219,7 +227,7 @@ describe('durations past the longest timer no longer fire at once', () => {
 
   const scripted = (script: () => Observable<ServerAction>) => {
     const { WebSocketCtor, sockets } = scriptedWebSocket(asyncScheduler, script);
-    return { source$: fromWebSocket('ws://gateway.test', { WebSocketCtor }), sockets };
+    return { source$: fromWebSocket('ws://gateway.localhost', { WebSocketCtor }), sockets };
   };
 
   it('waitForOpen(Infinity) waits forever instead of timing out after 1 ms', () => {

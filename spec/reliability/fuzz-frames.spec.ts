@@ -107,7 +107,7 @@ describe('fuzzing inbound frames (fast-check)', () => {
         const { WebSocketCtor } = scriptedWebSocket(scheduler, () => script(frames));
         const outcomes: string[] = [];
         const failures: unknown[] = [];
-        const subscription = fromWebSocket('ws://gateway.test', { WebSocketCtor, scheduler, maxFrameBytes: MAX_FRAME })
+        const subscription = fromWebSocket('ws://gateway.localhost', { WebSocketCtor, scheduler, maxFrameBytes: MAX_FRAME })
           .pipe(
             waitForOpen({ timeout: 1000, scheduler }),
             authenticate({ token: 'token', message: (token) => ({ type: 'auth', token }), ack: AuthOk, timeout: 1000, scheduler }),
@@ -147,7 +147,7 @@ describe('fuzzing inbound frames (fast-check)', () => {
         const scheduler = new TestScheduler(() => undefined);
         const { WebSocketCtor } = scriptedWebSocket(scheduler, () => script(frames));
         const session = connect({
-          url: 'ws://gateway.test',
+          url: 'ws://gateway.localhost',
           WebSocketCtor,
           scheduler,
           inbound: Msg,
@@ -188,7 +188,7 @@ describe('fuzzing inbound frames (fast-check)', () => {
     const scheduler = new TestScheduler(() => undefined);
     const { WebSocketCtor } = scriptedWebSocket(scheduler, () => from([serverOpen(), serverFrame('null'), ack]));
     const failures: unknown[] = [];
-    fromWebSocket('ws://gateway.test', { WebSocketCtor, scheduler })
+    fromWebSocket('ws://gateway.localhost', { WebSocketCtor, scheduler })
       .pipe(
         authenticate({
           token: 't',
@@ -217,7 +217,7 @@ describe('fuzzing inbound frames (fast-check)', () => {
     const { WebSocketCtor } = scriptedWebSocket(scheduler, () => from([serverOpen(), serverFrame(deep)]));
     const reported: DecodeError[] = [];
     const failures: unknown[] = [];
-    fromWebSocket('ws://gateway.test', { WebSocketCtor, scheduler, maxFrameBytes: Infinity })
+    fromWebSocket('ws://gateway.localhost', { WebSocketCtor, scheduler, maxFrameBytes: Infinity })
       .pipe(messages(Tree, { onInvalid: (error) => reported.push(error) }))
       .subscribe({ error: (error: unknown) => failures.push(error) });
     scheduler.flush();

@@ -630,7 +630,7 @@ describe('connect', () => {
 
   describe('config validation', () => {
     const base = (): ConnectConfig<Msg, Send> => ({
-      url: 'ws://gateway.test',
+      url: 'ws://gateway.localhost',
       inbound: t.type({ type: t.literal('message'), id: t.number, text: t.string }),
     });
     const cases: [string, Partial<ConnectConfig<Msg, Send>> & Record<string, unknown>, RegExp][] = [

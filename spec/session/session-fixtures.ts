@@ -29,7 +29,7 @@ export function scriptedSession(
 ): { session: SocketSession<Msg, Send>; sockets: ScriptedWebSocket[] } {
   const { WebSocketCtor, sockets } = scriptedWebSocket(scheduler, scriptFor);
   const session = connect<Msg, Send, string, number>({
-    url: 'ws://gateway.test',
+    url: 'ws://gateway.localhost',
     WebSocketCtor,
     scheduler,
     inbound: Msg,

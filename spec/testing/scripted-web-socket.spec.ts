@@ -40,7 +40,7 @@ function scriptedSocketEvents(when: 'connecting' | 'open'): Observed {
   const scheduler = new TestScheduler(() => undefined);
   const events: Observed = [];
   scheduler.run(({ cold }) => {
-    const socket = new ScriptedWebSocket('ws://test', scheduler);
+    const socket = new ScriptedWebSocket('ws://localhost', scheduler);
     socket.onerror = () => events.push('error');
     socket.onopen = () => {
       events.push('open');
