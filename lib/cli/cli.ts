@@ -30,7 +30,8 @@ Options:
   --auth <json>         Auth frame to send first, as JSON; every {{token}} in its strings is
                         replaced by the token. Example: '{"type":"auth","token":"{{token}}"}'
   --token-env <NAME>    Environment variable that holds the token. The token is never taken from
-                        the command line and never printed: it shows as *** everywhere.
+                        the command line and never printed: it shows as *** everywhere, also when
+                        a server echoes it JSON-escaped (\\/, \\u002f...) or URL-encoded.
   --ack <json>          The ack, by example: a frame matches when it has all these fields with
                         these values, e.g. '{"type":"auth_ok"}'. Default: the first frame that
                         does not match --reject.
@@ -41,7 +42,9 @@ Options:
   --ping <json>         Frame to send every --interval ms once ready (keepalive), e.g. '{"type":"ping"}'.
   --pong <json>         The answer to --ping, by example. Default: any frame answers.
   --interval <ms>       Milliseconds between pings. Default 25000.
-  --timeout <ms>        Deadline of each wait: open, ack, pong. Default 10000.
+  --timeout <ms>        Deadline of each wait: open, ack, pong. Default 10000. With --preset, an
+                        --opt authTimeout=<ms> or ackTimeout=<ms> sets the ack's deadline instead
+                        (the more specific option wins); --timeout still bounds the open.
   --duration <ms>       Stay connected this long once ready, printing what arrives. Default 0.
   --retries <n>         Reconnects after a retryable failure before giving up. Default 0.
   --subprotocol <name>  Subprotocol to offer in the handshake; repeat for several.
@@ -50,8 +53,9 @@ Options:
   --preset <name>       Speak a known protocol instead of --auth/--ack/--reject/--ping/--pong
                         (see Presets below); --token-env, --timeout, --duration, --retries apply.
   --opt <name=value>    An option of the preset; repeat for several.
-  --allow-insecure      Accept a plain ws:// URL to another machine (refused by default: the
-                        token would cross the network unencrypted; loopback is always fine).
+  --allow-insecure      Accept a plain ws:// URL to another machine (refused by default, exit 2,
+                        also with a --preset: the token would cross the network unencrypted;
+                        loopback is always fine).
   -h, --help            This help.
 
 Examples:

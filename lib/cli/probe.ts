@@ -3,6 +3,7 @@ import { asyncScheduler, interval, startWith, timer, type SchedulerLike, type Su
 import type { FrameMatcher } from '../frame-matcher.js';
 import { matchesPattern, type FramePattern } from '../protocols/frame-pattern.js';
 import { PRESETS, type PresetConnectConfig } from '../protocols/registry.js';
+import { fromWebSocket } from '../from-web-socket.js';
 import { connect, type ConnectConfig } from '../session/connect.js';
 import type { SessionStateType } from '../session/session-state.js';
 import type { WebSocketCtor } from '../web-socket-like.js';
@@ -168,6 +169,8 @@ export function probe(options: ProbeOptions, io: ProbeIo): Promise<ProbeVerdict>
     elapsed,
   });
   const authenticates = base.config.auth !== undefined;
+  /** The ack's deadline: --timeout, or a preset's own (--opt authTimeout/ackTimeout). */
+  const ackTimeout = base.config.auth?.timeout ?? settings.timeout;
 
   return new Promise<ProbeVerdict>((resolve) => {
     let finished = false;
@@ -238,7 +241,8 @@ export function probe(options: ProbeOptions, io: ProbeIo): Promise<ProbeVerdict>
     };
 
     const how = settings.preset !== undefined ? ` with the ${settings.preset} preset` : authenticates ? ' with an auth frame' : '';
-    printer.text(`probe ${settings.url}${how} (timeout ${settings.timeout} ms)`);
+    const ackNote = authenticates && ackTimeout !== settings.timeout ? `, ack ${ackTimeout} ms` : '';
+    printer.text(`probe ${settings.url}${how} (timeout ${settings.timeout} ms${ackNote})`);
     session.state$.subscribe((state) => {
       if (finished) return;
       countdown?.unsubscribe();
@@ -256,8 +260,8 @@ export function probe(options: ProbeOptions, io: ProbeIo): Promise<ProbeVerdict>
         case 'authenticating':
           authStartedAt = scheduler.now();
           framesBeforeAck = 0;
-          printer.event('authenticating', `open; waiting up to ${seconds(settings.timeout)} for the ack`);
-          startCountdown((left) => `waiting for ack… ${seconds(left)} left`, settings.timeout);
+          printer.event('authenticating', `open; waiting up to ${seconds(ackTimeout)} for the ack`);
+          startCountdown((left) => `waiting for ack… ${seconds(left)} left`, ackTimeout);
           break;
         case 'ready':
           readyAfterMs = elapsed();
@@ -332,6 +336,12 @@ function flagsConfig(settings: Settings, token: string | undefined): BaseConfig 
   return { config: config as unknown as PresetConnectConfig, secrets: token ? [token] : [] };
 }
 
+/**
+ * Preset options that set the ack's deadline. Given with `--opt`, they win over `--timeout` for
+ * the ack (the more specific option wins); `--timeout` still bounds the open.
+ */
+const ACK_DEADLINE_OPTIONS = ['authTimeout', 'ackTimeout'] as const;
+
 /** The session a protocol preset builds from the url, the token and `--opt` values. */
 function presetConfig(settings: Settings, token: string | undefined): BaseConfig {
   const entry = Object.hasOwn(PRESETS, settings.preset!) ? PRESETS[settings.preset!] : undefined;
@@ -345,8 +355,15 @@ function presetConfig(settings: Settings, token: string | undefined): BaseConfig
   const input = { ...settings.presetOptions, url: settings.url, token };
   const secretValues = entry.options.filter((option) => option.secret).map((option) => input[option.name as keyof typeof input]);
   const config = entry.create(input);
-  // The probe decides how long each wait may be: the preset's auth deadline follows --timeout.
-  const auth = config.auth ? { ...config.auth, timeout: settings.timeout } : undefined;
+  // A preset may build the URL in a function (genesys-notifications: the URL is the credential),
+  // which the session only calls when it connects: a plain ws:// URL to another machine would then
+  // end the probe as a failure (exit 1). Check it now, as a string URL is, so it is a usage error.
+  // fromWebSocket checks a string URL when the stream is created (naming the host only, never the
+  // path or query) and opens nothing until subscribed.
+  if (typeof config.url === 'function') fromWebSocket(config.url(), { allowInsecure: settings.allowInsecure });
+  // The ack's deadline follows --timeout, unless an --opt set the preset's own.
+  const ownAckDeadline = ACK_DEADLINE_OPTIONS.some((name) => settings.presetOptions[name] !== undefined);
+  const auth = config.auth ? { ...config.auth, timeout: ownAckDeadline ? config.auth.timeout : settings.timeout } : undefined;
   return {
     config: { ...config, auth },
     secrets: secretValues.filter((value): value is string => typeof value === 'string' && value !== ''),
@@ -458,7 +475,10 @@ function resolveToken(settings: Settings, env: ProbeIo['env']): string | undefin
   return token;
 }
 
-/** The token as it may appear in output: as is, JSON-escaped, URL-encoded. */
+/**
+ * The token as it may appear in output: as is, JSON-escaped, URL-encoded (the printer also finds
+ * each of these behind any JSON escaping: `\/`, `\uXXXX`...).
+ */
 function secretsOf(token: string | undefined): string[] {
   if (!token) return [];
   return [...new Set([token, JSON.stringify(token).slice(1, -1), encodeURIComponent(token)])].filter(Boolean);

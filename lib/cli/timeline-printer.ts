@@ -1,3 +1,5 @@
+import { redactSecrets } from './redact.js';
+
 /** Where the probe writes: `process.stdout`, or a fake in tests. */
 export interface ProbeOutput {
   write(chunk: string): unknown;
@@ -9,7 +11,7 @@ export interface ProbeOutput {
 export interface TimelinePrinterOptions {
   /** One JSON object per line instead of text. */
   readonly json: boolean;
-  /** Strings that must never be printed (the token, as it is and as JSON escapes it). */
+  /** Strings that must never be printed (the token), neither as they are nor JSON-escaped in any way. */
   readonly secrets: readonly string[];
   /** Frames longer than this many characters are cut. */
   readonly maxFrame: number;
@@ -73,11 +75,9 @@ export class TimelinePrinter {
     this.statusShown = true;
   }
 
-  /** `text` with every secret replaced by {@link REDACTED}. */
+  /** `text` with every secret, also JSON-escaped (`\/`, `\u002f`, `\"`...), replaced by {@link REDACTED}. */
   redact(text: string): string {
-    let result = text;
-    for (const secret of this.options.secrets) if (secret) result = result.split(secret).join(REDACTED);
-    return result;
+    return redactSecrets(text, this.options.secrets, REDACTED);
   }
 
   private cut(text: string): string {
