@@ -1,53 +1,22 @@
-import { Observable, type MonoTypeOperatorFunction, type Observer, type Subscriber } from 'rxjs';
+import { Observable, type MonoTypeOperatorFunction, type Subscriber } from 'rxjs';
+import { LayerSubscriber } from './layer-subscriber.js';
 import type { SocketEvent } from './socket-event.js';
 
 /**
  * One subscription's state in an operator over socket events: it observes the source and owns the
  * timers and auth rounds that `stop` cancels when the consumer leaves. A class per operator, not
- * closures, so thousands of sessions share its methods (memory per session, see bench/RESULTS.md).
+ * closures, so thousands of sessions share its methods, and subscribed to the source as it is (see
+ * {@link LayerSubscriber}): memory per session, see bench/RESULTS.md. A throw from `handle` (user
+ * code: matchers, frame builders, reason extractors) errors the output with what it threw.
  */
-export interface SocketLayer extends Observer<SocketEvent> {
-  stop(): void;
-}
+export abstract class SocketLayer extends LayerSubscriber<SocketEvent, SocketEvent> {}
 
-/** The operator that gives each subscription its own layer, stopped on unsubscribe. */
+/** The operator that gives each subscription its own layer, torn down with the subscription. */
 export function socketLayer(create: (subscriber: Subscriber<SocketEvent>) => SocketLayer): MonoTypeOperatorFunction<SocketEvent> {
   return (source) =>
     new Observable<SocketEvent>((subscriber) => {
       const layer = create(subscriber);
-      const subscription = source.subscribe(layer);
-      return () => {
-        subscription.unsubscribe();
-        layer.stop();
-      };
+      source.subscribe(layer);
+      return layer;
     });
-}
-
-/**
- * A layer that runs user code on events (matchers, frame builders, reason extractors): a throw
- * errors the output with what it threw, as rxjs's own operators do, instead of escaping into the
- * socket's `onmessage` handler as an uncaught exception with the stream left hanging.
- */
-export abstract class GuardedLayer implements SocketLayer {
-  constructor(protected readonly subscriber: Subscriber<SocketEvent>) {}
-
-  next(event: SocketEvent): void {
-    try {
-      this.handle(event);
-    } catch (error) {
-      this.subscriber.error(error);
-    }
-  }
-
-  error(error: unknown): void {
-    this.subscriber.error(error);
-  }
-
-  complete(): void {
-    this.subscriber.complete();
-  }
-
-  abstract stop(): void;
-
-  protected abstract handle(event: SocketEvent): void;
 }

@@ -39,24 +39,24 @@ export interface SizeResult extends SizeCheck {
  * the code is not there yet (see docs/packaging.md for what the bytes are and the plan).
  */
 export const CHECKS: readonly SizeCheck[] = [
-  { name: 'main entry (everything)', contents: `export * from './lib/index.js';`, budget: kb(15) },
-  { name: 'session (connect)', contents: `export { connect } from './lib/index.js';`, budget: kb(14.7) },
+  { name: 'main entry (everything)', contents: `export * from './lib/index.js';`, budget: kb(15.25) },
+  { name: 'session (connect)', contents: `export { connect } from './lib/index.js';`, budget: kb(14.9) },
   {
     name: 'pipeline (fromWebSocket + 6 operators)',
     contents:
       'export { fromWebSocket, waitForOpen, authenticate, heartbeat, reauthOnExpiry, retryWithBackoff, messages } ' +
       `from './lib/index.js';`,
-    budget: kb(9.5),
+    budget: kb(9.9),
   },
   ...(
     [
       ['fromWebSocket', 2.95],
-      ['waitForOpen', 0.75],
-      ['authenticate', 2.75],
-      ['heartbeat', 1.75],
-      ['reauthOnExpiry', 2.6],
+      ['waitForOpen', 1.05],
+      ['authenticate', 3.0],
+      ['heartbeat', 2.0],
+      ['reauthOnExpiry', 2.85],
       ['retryWithBackoff', 2.35],
-      ['messages', 2.2],
+      ['messages', 2.5],
     ] as const
   ).map(([name, budget]) => ({
     name: `${name} alone`,

@@ -1,5 +1,5 @@
 import { asyncScheduler, type MonoTypeOperatorFunction, type SchedulerLike, type Subscriber } from 'rxjs';
-import { GuardedLayer, socketLayer } from '../socket-layer.js';
+import { socketLayer, SocketLayer } from '../socket-layer.js';
 import { defaultRejectReason, registerAuthExchange, type AuthExchange } from '../auth-exchange.js';
 import { AuthRound } from '../auth-round.js';
 import { assertMatcher, frameTest, type FrameMatcher } from '../frame-matcher.js';
@@ -69,8 +69,8 @@ export function authenticate<TToken = string>(config: AuthenticateConfig<TToken>
   return socketLayer((subscriber) => new AuthGate(subscriber, exchangeFor));
 }
 
-/** One subscription's state (see {@link GuardedLayer}); user code: the ack and reject matchers, the reason extractor. */
-class AuthGate extends GuardedLayer {
+/** One subscription's state (see {@link SocketLayer}); user code: the ack and reject matchers, the reason extractor. */
+class AuthGate extends SocketLayer {
   private connection: SocketConnection | undefined;
   private round: AuthRound | undefined;
   private releaseAppFrames: (() => void) | undefined;
@@ -83,7 +83,7 @@ class AuthGate extends GuardedLayer {
     super(subscriber);
   }
 
-  stop(): void {
+  override stop(): void {
     this.round?.cancel();
     this.round = undefined;
     this.releaseAppFrames = undefined;
@@ -91,10 +91,10 @@ class AuthGate extends GuardedLayer {
   }
 
   override error(error: unknown): void {
-    this.subscriber.error(this.round ? this.round.explainClose(error) : error);
+    super.error(this.round ? this.round.explainClose(error) : error);
   }
 
-  protected handle(event: SocketEvent): void {
+  protected override handle(event: SocketEvent): void {
     const { subscriber } = this;
     if (event.type === 'connecting') {
       this.stop();

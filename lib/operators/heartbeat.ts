@@ -1,5 +1,5 @@
 import { asyncScheduler, type MonoTypeOperatorFunction, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
-import { GuardedLayer, socketLayer } from '../socket-layer.js';
+import { socketLayer, SocketLayer } from '../socket-layer.js';
 import { HeartbeatTimeoutError } from '../errors.js';
 import { assertMatcher, frameTest, type FrameMatcher } from '../frame-matcher.js';
 import { NOT_JSON, type InboundFrame } from '../inbound-frame.js';
@@ -145,7 +145,7 @@ interface HeartbeatSettings {
  * and get an idle connection killed by the gateway. A timer that had to be re-armed from a timer
  * callback is replaced, at the same due time, on the next inbound answer.
  */
-class HeartbeatWatch extends GuardedLayer {
+class HeartbeatWatch extends SocketLayer {
   private connection: SocketConnection | undefined;
   private nextPing: Subscription | undefined;
   private pongDeadline: Subscription | undefined;
@@ -169,15 +169,15 @@ class HeartbeatWatch extends GuardedLayer {
 
   override error(error: unknown): void {
     this.stop();
-    if (!this.dying) this.subscriber.error(error);
+    if (!this.dying) super.error(error);
   }
 
   override complete(): void {
     this.stop();
-    this.subscriber.complete();
+    super.complete();
   }
 
-  stop(): void {
+  override stop(): void {
     this.live = false;
     this.nextPing?.unsubscribe();
     this.pongDeadline?.unsubscribe();
@@ -185,7 +185,7 @@ class HeartbeatWatch extends GuardedLayer {
     this.nextPing = this.pongDeadline = this.silenceCheck = undefined;
   }
 
-  protected handle(event: SocketEvent): void {
+  protected override handle(event: SocketEvent): void {
     const { subscriber, settings } = this;
     if (event.type === 'connecting') {
       this.stop();

@@ -1,8 +1,9 @@
 import type * as t from 'io-ts';
-import { Observable, type Observer, type OperatorFunction, type Subscriber } from 'rxjs';
+import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
 import { decodeSlowly, fastPathFor, type Guard } from '../decode.js';
 import type { DecodeError } from '../errors.js';
 import { NOT_JSON } from '../inbound-frame.js';
+import { LayerSubscriber } from '../layer-subscriber.js';
 import type { SocketEvent } from '../socket-event.js';
 
 /** Configuration of {@link messages}. */
@@ -46,7 +47,12 @@ export function messages<C extends t.Mixed>(codec: C, config: MessagesConfig = {
   const accepts = fastPathFor(codec);
 
   const settings: MessagesSettings = { codec, accepts, invalid, onInvalid };
-  return (source) => new Observable<t.TypeOf<C>>((subscriber) => source.subscribe(new MessageFilter(subscriber, settings)));
+  return (source) =>
+    new Observable<t.TypeOf<C>>((subscriber) => {
+      const filter = new MessageFilter(subscriber, settings);
+      source.subscribe(filter);
+      return filter;
+    });
 }
 
 /** The validated options, built once per `messages()` call and shared by its subscriptions. */
@@ -61,13 +67,15 @@ interface MessagesSettings {
  * One subscription's observer. A class, not closures: thousands of sessions share its methods
  * (memory per session, see bench/RESULTS.md).
  */
-class MessageFilter<A> implements Observer<SocketEvent> {
+class MessageFilter<A> extends LayerSubscriber<SocketEvent, A> {
   constructor(
-    private readonly subscriber: Subscriber<A>,
+    subscriber: Subscriber<A>,
     private readonly settings: MessagesSettings,
-  ) {}
+  ) {
+    super(subscriber);
+  }
 
-  next(event: SocketEvent): void {
+  protected override handle(event: SocketEvent): void {
     if (event.type !== 'frame') return;
     const { frame } = event;
     const value = frame.json;
@@ -85,24 +93,12 @@ class MessageFilter<A> implements Observer<SocketEvent> {
     else this.reject(result.error);
   }
 
-  error(error: unknown): void {
-    this.subscriber.error(error);
-  }
-
-  complete(): void {
-    this.subscriber.complete();
-  }
-
   private reject(error: DecodeError): void {
     if (this.settings.invalid === 'error') {
-      this.subscriber.error(error);
+      this.fail(error);
       return;
     }
-    try {
-      this.settings.onInvalid(error);
-    } catch (callbackError) {
-      this.subscriber.error(callbackError);
-    }
+    this.settings.onInvalid(error); // a throw errors the output (see LayerSubscriber)
   }
 }
 

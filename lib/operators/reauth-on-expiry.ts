@@ -1,5 +1,5 @@
 import { asyncScheduler, type MonoTypeOperatorFunction, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
-import { GuardedLayer, socketLayer } from '../socket-layer.js';
+import { socketLayer, SocketLayer } from '../socket-layer.js';
 import { authExchangeOf, type AuthExchange } from '../auth-exchange.js';
 import { AuthRound } from '../auth-round.js';
 import { assertMatcher, frameTest, type FrameMatcher } from '../frame-matcher.js';
@@ -80,8 +80,8 @@ interface ReauthSettings {
   readonly isExpiryNotice: (frame: InboundFrame) => boolean;
 }
 
-/** One subscription's state (see {@link GuardedLayer}); user code: the expiry matcher, the ack matchers. */
-class ExpiryWatch extends GuardedLayer {
+/** One subscription's state (see {@link SocketLayer}); user code: the expiry matcher, the ack matchers. */
+class ExpiryWatch extends SocketLayer {
   private connection: SocketConnection | undefined;
   private round: AuthRound | undefined;
   private releaseAppFrames: (() => void) | undefined;
@@ -95,7 +95,7 @@ class ExpiryWatch extends GuardedLayer {
   }
 
   // The socket is gone (or the consumer left): its round, held frames and refresh timer with it.
-  stop(): void {
+  override stop(): void {
     this.round?.cancel();
     this.round = undefined;
     this.releaseAppFrames = undefined; // the socket is gone with its held frames
@@ -104,10 +104,10 @@ class ExpiryWatch extends GuardedLayer {
   }
 
   override error(error: unknown): void {
-    this.subscriber.error(this.round ? this.round.explainClose(error) : error);
+    super.error(this.round ? this.round.explainClose(error) : error);
   }
 
-  protected handle(event: SocketEvent): void {
+  protected override handle(event: SocketEvent): void {
     const { subscriber } = this;
     switch (event.type) {
       case 'connecting':

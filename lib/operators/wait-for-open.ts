@@ -1,5 +1,5 @@
 import { asyncScheduler, type MonoTypeOperatorFunction, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
-import { socketLayer, type SocketLayer } from '../socket-layer.js';
+import { socketLayer, SocketLayer } from '../socket-layer.js';
 import { ConnectTimeoutError } from '../errors.js';
 import type { SocketEvent } from '../socket-event.js';
 import { MAX_TIMER_MS } from '../timer-limit.js';
@@ -43,17 +43,19 @@ export function waitForOpen(config: number | WaitForOpenConfig = {}): MonoTypeOp
 }
 
 /** One subscription's state (see {@link SocketLayer}). */
-class OpenGate implements SocketLayer {
+class OpenGate extends SocketLayer {
   private opened = false;
   private deadline: Subscription | undefined;
 
   constructor(
-    private readonly subscriber: Subscriber<SocketEvent>,
+    subscriber: Subscriber<SocketEvent>,
     private readonly timeout: number,
     private readonly scheduler: SchedulerLike,
-  ) {}
+  ) {
+    super(subscriber);
+  }
 
-  next(event: SocketEvent): void {
+  protected override handle(event: SocketEvent): void {
     if (event.type === 'connecting') {
       this.opened = false;
       this.deadline?.unsubscribe();
@@ -70,15 +72,7 @@ class OpenGate implements SocketLayer {
     if (this.opened || event.type === 'reconnecting') this.subscriber.next(event);
   }
 
-  error(error: unknown): void {
-    this.subscriber.error(error);
-  }
-
-  complete(): void {
-    this.subscriber.complete();
-  }
-
-  stop(): void {
+  override stop(): void {
     this.deadline?.unsubscribe();
     this.deadline = undefined;
   }

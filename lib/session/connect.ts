@@ -13,7 +13,6 @@ import {
   throwError,
   timer,
   type MonoTypeOperatorFunction,
-  type Observer,
   type SchedulerLike,
   type Subscriber,
   Subscription,
@@ -23,6 +22,7 @@ import { decodeSlowly } from '../decode.js';
 import type { DecodeError } from '../errors.js';
 import { assertMatcher, type FrameMatcher } from '../frame-matcher.js';
 import { fromWebSocket } from '../from-web-socket.js';
+import { LayerSubscriber } from '../layer-subscriber.js';
 import { NOT_JSON } from '../inbound-frame.js';
 import { authenticate } from '../operators/authenticate.js';
 import { heartbeat, type HeartbeatConfig } from '../operators/heartbeat.js';
@@ -653,38 +653,28 @@ const never = () => false;
  * before passing it on. One layer instead of `takeUntil` + `tap`, and a class, not closures:
  * memory per session (see bench/RESULTS.md).
  */
-class SessionEnd<In> implements Observer<In>, Unsubscribable {
-  private notice: Subscription | undefined;
-  private upstream: Subscription | undefined;
-
+class SessionEnd<In> extends LayerSubscriber<In, In> {
   constructor(
-    private readonly subscriber: Subscriber<In>,
+    subscriber: Subscriber<In>,
     private readonly onError: (error: unknown) => void,
-  ) {}
+  ) {
+    super(subscriber);
+  }
 
   /** Subscribes the notifier, then (unless it already fired) the source; returns itself as the teardown. */
   attach(source: Observable<In>, notifier: Observable<void>): Unsubscribable {
-    this.notice = notifier.subscribe(() => this.subscriber.complete());
-    if (!this.subscriber.closed) this.upstream = source.subscribe(this);
+    this.add(notifier.subscribe(() => this.complete()));
+    if (!this.closed) source.subscribe(this);
     return this;
   }
 
-  unsubscribe(): void {
-    this.notice?.unsubscribe();
-    this.upstream?.unsubscribe();
+  override error(error: unknown): void {
+    if (!this.closed) this.onError(error);
+    super.error(error);
   }
 
-  next(value: In): void {
+  protected override handle(value: In): void {
     this.subscriber.next(value);
-  }
-
-  error(error: unknown): void {
-    this.onError(error);
-    this.subscriber.error(error);
-  }
-
-  complete(): void {
-    this.subscriber.complete();
   }
 }
 
