@@ -104,23 +104,41 @@ describe('npm package (pack, install, import, require, tsc)', function () {
     expect(paths.filter((path) => /(^|\/)spec\/|\.spec\.|^bench\/|^examples\//.test(path))).to.deep.equal([]);
   });
 
-  it('imports from ESM and runs a session against the reference gateway', async () => {
+  it('imports every entry from ESM and runs a session against the reference gateway', async () => {
     const { stdout } = await run(process.execPath, ['esm.mjs'], { cwd: consumer, timeout: 30_000 });
     expect(stdout.trim().split('\n')).to.deep.equal(['ready', 'message: hello from esm', 'accepted: hello from esm', 'closed']);
   });
 
-  it('requires from CommonJS, main and ./testing entries', async () => {
+  it('requires from CommonJS, every entry', async () => {
     const { stdout } = await run(process.execPath, ['cjs.cjs'], { cwd: consumer, timeout: 30_000 });
     expect(stdout.trim().split('\n')).to.deep.equal(['ready', 'message: hello from cjs', 'closed']);
   });
 
-  it('type-checks a strict Node consumer (ESM and CommonJS, NodeNext) that relies on inferred types', async () => {
-    expect(await typeCheck('tsconfig.json')).to.equal('');
-  });
+  /**
+   * How each kind of consumer project reads the types, one tsc run per `moduleResolution` (config in
+   * consumer/). Every entry (`.`, `./protocols`, `./testing`) is imported in each mode where it can
+   * run. The nodenext and browser runs check our .d.ts files themselves (`skipLibCheck: false`); the
+   * others skip that (the same files, checked once) and check resolution and what the consumer sees:
+   * a `@ts-expect-error` on a wrong use in each of their files fails if an entry's types come out as
+   * `any`. node16 is not redundant with nodenext: since TypeScript 5.8 nodenext lets CommonJS
+   * `require` ESM types, so only node16 fails when the CommonJS build's types are read as ESM.
+   */
+  const TYPE_CHECKS: ReadonlyArray<{ readonly mode: string; readonly config: string }> = [
+    { mode: 'nodenext: ESM (.mts), CommonJS (.cts and .ts), our .d.ts files checked too', config: 'tsconfig.json' },
+    { mode: 'node16: ESM (.mts), CommonJS (.cts and .ts), where CommonJS cannot load ESM types', config: 'tsconfig.node16.json' },
+    { mode: 'node10 (`module: commonjs`, no exports map): subpaths through typesVersions', config: 'tsconfig.node10.json' },
+    { mode: 'bundler, a browser app (DOM, no ws): main and ./protocols', config: 'tsconfig.bundler.json' },
+    { mode: 'bundler, a Node app or test runner (vitest): every entry', config: 'tsconfig.bundler-node.json' },
+  ];
+  let typeChecks: Map<string, Promise<string>> | undefined;
 
-  it('type-checks a strict browser consumer (moduleResolution bundler, DOM, no ws)', async () => {
-    expect(await typeCheck('tsconfig.bundler.json')).to.equal('');
-  });
+  for (const { mode, config } of TYPE_CHECKS) {
+    it(`type-checks a strict consumer under moduleResolution ${mode}`, async () => {
+      // The runs are independent: all start together on the first test (about half the time on 2 cores).
+      typeChecks ??= new Map(TYPE_CHECKS.map((check) => [check.config, typeCheck(check.config)]));
+      expect(await typeChecks.get(config)!, config).to.equal('');
+    });
+  }
 
   /** Runs the consumer's own tsc on one of its configs; returns the diagnostics ('' when clean). */
   async function typeCheck(config: string): Promise<string> {
@@ -130,6 +148,22 @@ describe('npm package (pack, install, import, require, tsc)', function () {
     );
     return `${result.stdout}${result.stderr}`.trim();
   }
+
+  it('arethetypeswrong finds no problem in the tarball (every entry; node10, node16 CJS and ESM, bundler)', async () => {
+    // attw reads the local tarball only (no network); it exits 1 when it finds a problem, with the
+    // same JSON on stdout.
+    const attw = join(root, 'node_modules/@arethetypeswrong/cli/dist/index.js');
+    const result = await run(process.execPath, [attw, join(work, packed.filename), '--format', 'json'], {
+      cwd: work,
+      maxBuffer: 64 << 20,
+    }).catch((error: { stdout: string; stderr: string }) => error);
+    const report = JSON.parse(result.stdout) as {
+      analysis: { entrypoints: Record<string, unknown> };
+      problems?: Record<string, unknown[]>;
+    };
+    expect(Object.keys(report.analysis.entrypoints)).to.include.members(['.', './protocols', './testing']);
+    expect(report.problems ?? {}, result.stderr).to.deep.equal({});
+  });
 
   it('installs an executable for each bin entry, which runs (--help)', async function () {
     const bins = typeof manifest.bin === 'string' ? { [manifest.name]: manifest.bin } : (manifest.bin ?? {});

@@ -1,9 +1,12 @@
-// Runs in a project that installed the packed tarball: the CommonJS entries, end to end against the gateway.
+// Runs in a project that installed the packed tarball: the CommonJS entries, end to end against the gateway
+// (./protocols is only loaded: its presets are for other servers).
 const { WebSocket } = require('ws');
 const { connect, SocketPipelineError } = require('rxjs-socket-pipeline');
 const { AuthOk, ChatMessage, ReferenceGateway } = require('rxjs-socket-pipeline/testing');
+const { genericJson, PRESETS } = require('rxjs-socket-pipeline/protocols');
 
 if (typeof SocketPipelineError !== 'function') throw new Error('SocketPipelineError is not exported');
+if (typeof genericJson !== 'function' || !PRESETS['generic-json']) throw new Error('./protocols is not exported');
 if (!require('rxjs-socket-pipeline/package.json').version) throw new Error('package.json is not exported');
 
 async function main() {

@@ -1,9 +1,12 @@
-// Runs in a project that installed the packed tarball: the ESM entries, end to end against the gateway.
+// Runs in a project that installed the packed tarball: the ESM entries, end to end against the gateway
+// (./protocols is only loaded: its presets are for other servers).
 import * as t from 'io-ts';
 import { WebSocket } from 'ws';
 import { connect } from 'rxjs-socket-pipeline';
+import { genericJson, PRESETS } from 'rxjs-socket-pipeline/protocols';
 import { Accepted, AuthOk, ChatMessage, ReferenceGateway, SendRequest } from 'rxjs-socket-pipeline/testing';
 
+if (typeof genericJson !== 'function' || !PRESETS['generic-json']) throw new Error('./protocols is not exported');
 const gateway = await ReferenceGateway.start();
 const session = connect({
   url: gateway.url,
