@@ -1,4 +1,10 @@
-import type { Observer, Subscriber, SubscriptionLike, TeardownLogic, Unsubscribable } from 'rxjs';
+import type { Observer, SubscriptionLike, TeardownLogic, Unsubscribable } from 'rxjs';
+
+/** Where a layer passes things on: an rxjs Subscriber, another layer, or a fan-out. */
+export interface Downstream<T> extends Observer<T> {
+  /** Nothing is wanted any more (the consumer left, or the stream ended). */
+  readonly closed: boolean;
+}
 
 type Finalizer = Unsubscribable | (() => void);
 
@@ -20,7 +26,7 @@ export abstract class LayerSubscriber<In, Out> implements Observer<In>, Subscrip
   // Almost always one: the source's teardown, held as it is (an array costs ~60 bytes a layer).
   private finalizers: Finalizer | Finalizer[] | undefined;
 
-  constructor(protected readonly subscriber: Subscriber<Out>) {}
+  constructor(protected readonly subscriber: Downstream<Out>) {}
 
   next(value: In): void {
     if (this.stopped) return;

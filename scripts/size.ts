@@ -39,8 +39,8 @@ export interface SizeResult extends SizeCheck {
  * the code is not there yet (see docs/packaging.md for what the bytes are and the plan).
  */
 export const CHECKS: readonly SizeCheck[] = [
-  { name: 'main entry (everything)', contents: `export * from './lib/index.js';`, budget: kb(15.25) },
-  { name: 'session (connect)', contents: `export { connect } from './lib/index.js';`, budget: kb(14.9) },
+  { name: 'main entry (everything)', contents: `export * from './lib/index.js';`, budget: kb(15.6) },
+  { name: 'session (connect)', contents: `export { connect } from './lib/index.js';`, budget: kb(15.2) },
   {
     name: 'pipeline (fromWebSocket + 6 operators)',
     contents:

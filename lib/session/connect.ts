@@ -8,10 +8,8 @@ import {
   isObservable,
   Observable,
   repeat,
-  share,
   Subject,
   throwError,
-  timer,
   type MonoTypeOperatorFunction,
   type SchedulerLike,
   type Subscriber,
@@ -40,6 +38,7 @@ import { reconnectNowOn } from './reconnect-now.js';
 import { SessionClosedError } from './errors.js';
 import { assertRateLimit, type RateLimit } from './rate-limit.js';
 import { assertResume, ResumeTracker, type ResumeConfig, type ResumeInfo } from './resume.js';
+import { sharedWithGrace } from './shared-with-grace.js';
 import { UnobservedBuffer } from './unobserved-buffer.js';
 import { SendQueue, type DroppedSend, type Overflow, type Writer } from './send-queue.js';
 import { SendReceipt } from './send-receipt.js';
@@ -568,11 +567,7 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
         })
       : identity,
     (source: Observable<In>) => new Observable<In>((subscriber) => new SessionEnd(subscriber, fail).attach(source, closing$)),
-    share({
-      resetOnError: false,
-      resetOnComplete: false,
-      resetOnRefCountZero: grace === 0 ? true : grace === Infinity ? false : () => timer(grace, scheduler),
-    }),
+    (source: Observable<In>) => sharedWithGrace(source, grace, scheduler),
   );
   const messages$ = defer(() => {
     if (failure) return throwError(() => failure!.error);

@@ -1,0 +1,115 @@
+import { Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import { LayerSubscriber, type Downstream } from '../layer-subscriber.js';
+
+/**
+ * `source` shared by every subscriber: one subscription to it however many subscribe. It starts
+ * with the first subscriber and ends `grace` ms after the last one left (0: at once; Infinity:
+ * never), unless someone subscribes meanwhile. An error or completion is kept: later subscribers
+ * get it at once, and the source is never subscribed again.
+ *
+ * What rxjs's `share({ resetOnError: false, resetOnComplete: false, resetOnRefCountZero })` does,
+ * as one object per session instead of a Subject, two wrapped subscribers and a dozen closures
+ * (memory per session, see bench/RESULTS.md).
+ *
+ * @example
+ * const shared$ = sharedWithGrace(frames$, 1000, asyncScheduler); // a route change keeps the socket
+ */
+export function sharedWithGrace<T>(source: Observable<T>, grace: number, scheduler: SchedulerLike): Observable<T> {
+  const share = new Share(source, grace, scheduler);
+  return new Observable<T>((subscriber) => share.add(subscriber));
+}
+
+class Share<T> implements Downstream<T> {
+  private observers: Subscriber<T>[] = [];
+  private connection: Connection<T> | undefined;
+  private graceTimer: Subscription | undefined;
+  private ended: { readonly error: unknown; readonly failed: boolean } | undefined;
+
+  constructor(
+    private readonly source: Observable<T>,
+    private readonly grace: number,
+    private readonly scheduler: SchedulerLike,
+  ) {}
+
+  add(subscriber: Subscriber<T>): Membership<T> | undefined {
+    const { ended } = this;
+    if (ended) {
+      if (ended.failed) subscriber.error(ended.error);
+      else subscriber.complete();
+      return undefined;
+    }
+    this.graceTimer?.unsubscribe();
+    this.graceTimer = undefined;
+    // A copy, not a push: an emission in progress keeps iterating the list it started with.
+    this.observers = [...this.observers, subscriber];
+    const membership = new Membership(this, subscriber);
+    if (!this.connection) {
+      // Assigned before subscribing: a subscriber that leaves during the subscribe must find it.
+      const connection = new Connection<T>(this);
+      this.connection = connection;
+      this.source.subscribe(connection);
+    }
+    return membership;
+  }
+
+  remove(subscriber: Subscriber<T>): void {
+    const before = this.observers.length;
+    this.observers = this.observers.filter((observer) => observer !== subscriber);
+    if (this.observers.length === before || this.observers.length > 0 || this.ended) return;
+    if (this.grace === 0) this.disconnect();
+    else if (this.grace !== Infinity) this.graceTimer = this.scheduler.schedule(() => this.disconnect(), this.grace);
+  }
+
+  get closed(): boolean {
+    return this.ended !== undefined;
+  }
+
+  next(value: T): void {
+    for (const observer of this.observers) observer.next(value);
+  }
+
+  error(error: unknown): void {
+    this.end({ failed: true, error });
+  }
+
+  complete(): void {
+    this.end({ failed: false, error: undefined });
+  }
+
+  private end(ended: { readonly error: unknown; readonly failed: boolean }): void {
+    this.ended = ended;
+    this.graceTimer?.unsubscribe();
+    const observers = this.observers;
+    this.observers = [];
+    for (const observer of observers) {
+      if (ended.failed) observer.error(ended.error);
+      else observer.complete();
+    }
+  }
+
+  private disconnect(): void {
+    this.graceTimer = undefined;
+    const connection = this.connection;
+    this.connection = undefined;
+    connection?.unsubscribe();
+  }
+}
+
+/** The one subscription to the source; the share is its downstream. One per connect. */
+class Connection<T> extends LayerSubscriber<T, T> {
+  protected override handle(value: T): void {
+    this.subscriber.next(value);
+  }
+}
+
+/** One subscriber's place in the share; leaving it starts the grace period if it was the last. */
+class Membership<T> {
+  constructor(
+    private readonly share: Share<T>,
+    private readonly subscriber: Subscriber<T>,
+  ) {}
+
+  unsubscribe(): void {
+    this.share.remove(this.subscriber);
+  }
+}
