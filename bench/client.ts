@@ -1,7 +1,8 @@
 /**
- * One client variant running one benchmark task. The benchmarks run each task in a fresh process
- * (bench/client-main.ts); the smoke spec calls {@link runTask} in-process. Every wait is bounded:
- * a task that runs out of time reports what it saw with `timedOut: true`.
+ * One client variant running one benchmark task. The benchmarks (and their smoke spec) run each
+ * task in a fresh process (bench/client-main.ts); the in-process launcher calls {@link runTask}
+ * directly. Every wait is bounded: a task that runs out of time reports what it saw with
+ * `timedOut: true`.
  */
 import { performance } from 'node:perf_hooks';
 import { WebSocket, type ClientOptions } from 'ws';
@@ -329,7 +330,7 @@ async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
 }
 
 async function settleMemory(gc: () => void): Promise<void> {
-  if (gc === noop) return; // no --expose-gc (in-process smoke): the memory figures mean nothing anyway
+  if (gc === noop) return; // no --expose-gc (the in-process launcher): the memory figures mean nothing anyway
   for (let i = 0; i < 3; i++) {
     gc();
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -1,8 +1,9 @@
 /**
- * Plumbing for the benchmarks. The real runs use {@link processLauncher}: it builds the server and
- * client entries once with esbuild (the library bundled from source, packages left as imports),
- * forks the server and one fresh client process per measurement, and bounds every wait. The smoke
- * spec uses {@link inProcessLauncher}: the same server and tasks, in the test's own process.
+ * Plumbing for the benchmarks. `npm run bench` and the smoke spec use {@link processLauncher}: it
+ * builds the server and client entries once with esbuild (the library bundled from source, packages
+ * left as imports), forks the server and one fresh client process per measurement, and bounds every
+ * wait. {@link inProcessLauncher} runs the same server and tasks in the caller's process
+ * (`runBenchmarks({ inProcess: true })`): correctness only, its figures mean nothing.
  */
 import { fork } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -32,15 +33,15 @@ export interface ClientOptions {
 }
 
 /** Server in its own process, each client task in a fresh process. */
-export async function processLauncher(): Promise<Launcher> {
-  const entries = await buildEntries();
+export async function processLauncher(options: { readonly buildDir?: string } = {}): Promise<Launcher> {
+  const entries = await buildEntries(options.buildDir);
   return {
     startServer: () => startServer(entries.server),
     runClient: (task, options) => runClient(entries.client, task, options),
   };
 }
 
-/** Server and client tasks in this process: for the smoke spec, where only correctness counts. */
+/** Server and client tasks in this process: correctness only, the figures mean nothing. */
 export function inProcessLauncher(): Launcher {
   return {
     startServer: async () => {
@@ -60,12 +61,15 @@ export function inProcessLauncher(): Launcher {
   };
 }
 
-/** Bundles bench/server-main.ts and bench/client-main.ts to plain ESM (fast start, readable CPU profiles). */
-export async function buildEntries(): Promise<{ server: string; client: string }> {
-  mkdirSync(BUILD_DIR, { recursive: true });
+/**
+ * Bundles bench/server-main.ts and bench/client-main.ts to plain ESM (fast start, readable CPU
+ * profiles) in `buildDir`, which must be inside the project: the bundles import its node_modules.
+ */
+export async function buildEntries(buildDir = BUILD_DIR): Promise<{ server: string; client: string }> {
+  mkdirSync(buildDir, { recursive: true });
   await build({
     entryPoints: { server: join(BENCH_DIR, 'server-main.ts'), client: join(BENCH_DIR, 'client-main.ts') },
-    outdir: BUILD_DIR,
+    outdir: buildDir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
@@ -75,7 +79,7 @@ export async function buildEntries(): Promise<{ server: string; client: string }
     sourcemap: true,
     logLevel: 'warning',
   });
-  return { server: join(BUILD_DIR, 'server.mjs'), client: join(BUILD_DIR, 'client.mjs') };
+  return { server: join(buildDir, 'server.mjs'), client: join(buildDir, 'client.mjs') };
 }
 
 export interface BenchServer {

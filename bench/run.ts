@@ -5,15 +5,16 @@
  *   npm run bench -- throughput         one (throughput, latency, sessions, storm, dead, bundle, overhead, memory)
  *   npm run bench -- latency --quick    small counts, 3 rounds (for development)
  *   npm run bench -- --runs 7           more rounds
+ *   npm run bench -- --smoke --out DIR  tiny counts, 1 round (the smoke spec); results and build in DIR
  *
- * Progress goes to stderr, the report to stdout and to bench/results/latest.md.
+ * Progress goes to stderr, the report to stdout and to bench/results/latest.md (DIR/latest.md with --out).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BENCHMARKS, PROFILES, type BenchReport, type Profile } from './benchmarks.js';
-import { inProcessLauncher, processLauncher, RESULTS_DIR } from './harness.js';
+import { BENCH_DIR, inProcessLauncher, processLauncher, RESULTS_DIR } from './harness.js';
 import { table } from './stats.js';
 
 export interface RunOptions {
@@ -21,9 +22,14 @@ export interface RunOptions {
   readonly profile: Profile;
   /** Where progress lines go. */
   readonly log?: (line: string) => void;
-  /** Write JSON and markdown to bench/results/. */
+  /** Write JSON and markdown to `outDir`. */
   readonly write?: boolean;
-  /** Server and clients in this process (the smoke spec): correctness only, the figures mean nothing. */
+  /**
+   * Where the JSON, latest.md and the built client and server entries go; default bench/results/.
+   * Must be inside the project: the built entries import packages from its node_modules.
+   */
+  readonly outDir?: string;
+  /** Server and clients in this process: correctness only, the figures mean nothing. */
   readonly inProcess?: boolean;
 }
 
@@ -39,13 +45,18 @@ export async function runBenchmarks(options: RunOptions): Promise<RunOutcome> {
   for (const name of names) {
     if (!BENCHMARKS[name]) throw new Error(`unknown benchmark '${name}'; known: ${Object.keys(BENCHMARKS).join(', ')}`);
   }
+  const outDir = resolve(options.outDir ?? RESULTS_DIR);
+  const fromRoot = relative(join(BENCH_DIR, '..'), outDir);
+  if (fromRoot.startsWith('..') || isAbsolute(fromRoot)) {
+    throw new Error(`the output directory must be inside the project (the built entries import its node_modules): ${outDir}`);
+  }
   const started = new Date();
   const load: number[] = [];
   const sampler = setInterval(() => load.push(loadavg()[0]!), 2_000);
   load.push(loadavg()[0]!);
-  const launcher = options.inProcess ? inProcessLauncher() : await processLauncher();
   const reports: BenchReport[] = [];
   try {
+    const launcher = options.inProcess ? inProcessLauncher() : await processLauncher({ buildDir: join(outDir, 'build') });
     for (const name of names) {
       const benchmark = BENCHMARKS[name]!;
       const at = Date.now();
@@ -53,14 +64,14 @@ export async function runBenchmarks(options: RunOptions): Promise<RunOutcome> {
       const report = await benchmark.run({ profile: options.profile, launcher, log });
       reports.push(report);
       log(`  done in ${Math.round((Date.now() - at) / 1000)} s`);
-      if (options.write !== false) writeJson(started, report);
+      if (options.write !== false) writeJson(outDir, started, report);
     }
   } finally {
     clearInterval(sampler);
   }
   load.push(loadavg()[0]!);
   const markdown = render(reports, options.profile, started, load);
-  if (options.write !== false) writeFileSync(join(RESULTS_DIR, 'latest.md'), markdown);
+  if (options.write !== false) writeFileSync(join(outDir, 'latest.md'), markdown);
   return { reports, markdown };
 }
 
@@ -101,32 +112,36 @@ function render(reports: readonly BenchReport[], profile: Profile, started: Date
   ].join('\n');
 }
 
-function writeJson(started: Date, report: BenchReport): void {
-  mkdirSync(RESULTS_DIR, { recursive: true });
+function writeJson(outDir: string, started: Date, report: BenchReport): void {
+  mkdirSync(outDir, { recursive: true });
   const stamp = started.toISOString().replace(/[:.]/g, '-');
-  const file = join(RESULTS_DIR, `${stamp}-${report.name}.json`);
+  const file = join(outDir, `${stamp}-${report.name}.json`);
   const meta = { date: started.toISOString(), node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, loadavg: loadavg() };
   writeFileSync(file, JSON.stringify({ meta, ...report }, null, 2));
 }
 
-/** CLI: `tsx bench/run.ts [name ...] [--quick | --smoke] [--runs N]`. */
+/** CLI: `tsx bench/run.ts [name ...] [--quick | --smoke] [--runs N] [--out DIR]`. */
 async function main(argv: readonly string[]): Promise<void> {
   const names: string[] = [];
   let profile: Profile = PROFILES.full;
   let runs: number | undefined;
+  let outDir: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') profile = PROFILES.quick;
     else if (arg === '--smoke') profile = PROFILES.smoke;
     else if (arg === '--runs') runs = Number(argv[++i]);
-    else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
+    else if (arg === '--out') {
+      outDir = argv[++i];
+      if (!outDir) throw new Error('--out needs a directory');
+    } else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
     else names.push(arg);
   }
   if (runs !== undefined) {
     if (!(runs >= 1 && Number.isInteger(runs))) throw new Error('--runs must be a positive integer');
     profile = { ...profile, runs };
   }
-  const { markdown } = await runBenchmarks({ names, profile });
+  const { markdown } = await runBenchmarks({ names, profile, ...(outDir === undefined ? {} : { outDir }) });
   process.stdout.write(markdown);
 }
 
