@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { connect } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import sinon from 'sinon';
 import { WebSocket } from 'ws';
 import { Accepted, AuthError, AuthOk, ChatMessage, ClientFrame, Draining, ServerFrame } from '../../lib/testing/gateway-protocol.js';
@@ -109,16 +110,37 @@ function pick<T extends object, K extends keyof T>(value: T, key: K): Partial<Pi
   return value[key] === undefined ? {} : ({ [key]: value[key] } as Pick<T, K>);
 }
 
+// Taken before any test fakes the clock: this file's own waits always run on real time.
+const realSetTimeout = globalThis.setTimeout;
+
 async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(5);
   }
 }
 
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve) => realSetTimeout(resolve, ms));
+}
+
+let fakedClock: sinon.SinonFakeTimers | undefined;
+
+/**
+ * Fakes the clock the gateway runs on (`Date` and its timers) until the end of the test, so that
+ * its deadlines (auth, idle, token expiry, re-auth grace, heartbeat) fire only inside
+ * `clock.tick()`, synchronously and at their exact virtual time: a test can then show that
+ * something happens at a deadline and not 1 ms before it, whatever the machine's speed. Sockets,
+ * `performance.now()` and this file's waits stay real. Call it before starting the gateway.
+ */
+function fakeClock(): sinon.SinonFakeTimers {
+  fakedClock = sinon.useFakeTimers({
+    now: Date.now(),
+    toFake: ['Date', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'],
+    shouldClearNativeTimers: true,
+  });
+  return fakedClock;
 }
 
 /** Resolves with the connection error once the socket is gone, failing if the connection opens. */
@@ -155,18 +177,16 @@ function withDateAt<T>(now: number, fn: () => T): T {
   }
 }
 
-/** The id the gateway gave the connection it authenticated last. */
-function lastAuthenticatedId(gateway: ReferenceGateway): number {
-  return gateway.events.filter((event) => event.kind === 'auth_ok').at(-1)!.connectionId;
-}
-
-// Several tests below use a second connection as a clock instead of a sleep: a timer the gateway
-// armed later, for as long or longer, is due later, and Node runs due timers in that order however
-// late the loop is. So "X has not happened by the time the clock's event came" holds on any machine.
+// The tests of deadlines run the gateway on a fake clock (fakeClock): a slow or stalled machine
+// can neither make a deadline run out before the step it guards nor hide one that fires too early.
+// "Nothing came before the answer to this ping" holds on any machine: the gateway writes to a
+// socket in order, and what a tick made it write was written before the ping was sent.
 describe('ReferenceGateway', function () {
   // Upper bounds for waits on events, never reached unless something is broken.
   this.timeout(10_000);
   afterEach(async () => {
+    fakedClock?.restore();
+    fakedClock = undefined;
     await Promise.all(clients.splice(0).map((client) => client.dispose()));
     await Promise.all(gateways.splice(0).map((gateway) => gateway.close()));
   });
@@ -243,30 +263,41 @@ describe('ReferenceGateway', function () {
 
   describe('auth', () => {
     it('authenticates a first auth frame and counts the session', async () => {
-      const gateway = await startGateway({ authTimeout: 100 });
+      const gateway = await startGateway();
       await authed(gateway);
       expect(gateway.authenticatedCount).to.equal(1);
       expect(gateway.events.map((event) => event.kind)).to.deep.equal(['connect', 'auth_ok']);
     });
 
     it('stops the auth deadline once authenticated', async () => {
-      // 500 ms: room for the connect and the auth even on a stalled loop.
-      const gateway = await startGateway({ authTimeout: 500 });
+      const clock = fakeClock();
+      const gateway = await startGateway({ authTimeout: 100 });
       const { client } = await authed(gateway);
-      // The clock: a connection made after the auth that never authenticates. Its deadline is due
-      // after the first connection's, so once it closed 4408 the first one's deadline is past.
+      // The control: a connection made at the same virtual time that never authenticates, so with
+      // the same deadline. The tick that closes it would also close the first one, were its deadline
+      // still armed.
       const late = await RawClient.connect(gateway.url);
+      clock.tick(100);
       expect(await late.closed()).to.deep.equal({ code: 4408, reason: 'auth timeout' });
       client.send({ type: 'ping' });
       expect(await client.nextJson()).to.deep.equal({ type: 'pong' });
       expect(client.closeInfo).to.equal(undefined);
     });
 
-    it('closes 4408 when no auth frame comes within authTimeout', async () => {
+    it('closes 4408 when no auth frame comes within authTimeout, and not before', async () => {
+      const clock = fakeClock();
       const gateway = await startGateway({ authTimeout: 100 });
       const client = await RawClient.connect(gateway.url);
+      // Connected at the same virtual time, so with the same deadline: it can still authenticate
+      // 1 ms before it.
+      const control = await RawClient.connect(gateway.url);
+      clock.tick(99);
+      control.send({ type: 'auth', token: gateway.issueToken() });
+      expect((await control.nextJson()).type).to.equal('auth_ok');
+      clock.tick(1);
       expect(await client.closed()).to.deep.equal({ code: 4408, reason: 'auth timeout' });
       expect(client.inbox).to.be.empty;
+      expect(control.closeInfo).to.equal(undefined);
     });
 
     const refusals: ReadonlyArray<{
@@ -544,25 +575,26 @@ describe('ReferenceGateway', function () {
 
   describe('idle and heartbeat', () => {
     it('closes 1001 after idleTimeout without inbound frames, each frame resetting it', async () => {
+      const clock = fakeClock();
       const gateway = await startGateway({ idleTimeout: 500 });
-      // `chatty` authenticates first and pings all along; `silent`, authenticated after it, sends
-      // nothing. Without the reset chatty's idle timer would be due first; with it, chatty outlives
-      // silent. Between two pings: a round trip and 20 ms, far inside the 500 ms even on a stalled loop.
+      // Both authenticated at the same virtual time: the same idle deadline, unless a frame resets it.
       const { client: chatty } = await authed(gateway);
       const { client: silent } = await authed(gateway);
-      const deadline = Date.now() + 5000;
-      for (let i = 0; silent.closeInfo === undefined; i++) {
-        if (Date.now() > deadline) throw new Error('timed out waiting for the idle close of the silent client');
-        chatty.send({ type: 'ping', id: String(i) });
-        expect(await chatty.nextJson()).to.deep.equal({ type: 'pong', id: String(i) });
-        await sleep(20);
-      }
-      expect(silent.closeInfo).to.deep.equal({ code: 1001, reason: 'idle timeout' });
+      clock.tick(300);
+      chatty.send({ type: 'ping', id: 'at 300 ms' });
+      expect(await chatty.nextJson()).to.deep.equal({ type: 'pong', id: 'at 300 ms' });
+      clock.tick(199);
+      // The gateway marks a session it closes at once, in the tick: neither is closed 1 ms before.
+      expect(gateway.authenticatedCount, 'sessions at 499 ms').to.equal(2);
+      clock.tick(1);
+      expect(gateway.authenticatedCount, 'sessions at 500 ms').to.equal(1);
+      expect(await silent.closed()).to.deep.equal({ code: 1001, reason: 'idle timeout' });
       expect(chatty.closeInfo).to.equal(undefined);
       chatty.send({ type: 'ping', id: 'still there' });
       expect(await chatty.nextJson()).to.deep.equal({ type: 'pong', id: 'still there' });
-      // Now quiet: closed in turn.
-      expect(await chatty.closed(5000)).to.deep.equal({ code: 1001, reason: 'idle timeout' });
+      // Now quiet: closed in turn, idleTimeout after its last frame.
+      clock.tick(500);
+      expect(await chatty.closed()).to.deep.equal({ code: 1001, reason: 'idle timeout' });
     });
 
     it('sends heartbeats every serverHeartbeatMs, only after auth', async () => {
@@ -586,12 +618,14 @@ describe('ReferenceGateway', function () {
     });
 
     it('sends no heartbeat by default', async () => {
-      const gateway = await startGateway({ authTimeout: 500 });
+      const clock = fakeClock();
+      const gateway = await startGateway({ authTimeout: 10_000 });
       const { client } = await authed(gateway);
-      // The clock: a connection made after the auth that never authenticates closes 4408 after
-      // 500 ms. A heartbeat timer armed at the auth with any interval up to that would have fired
-      // first, so its frame would come before the pong on this socket.
+      // The control: a connection that never authenticates, closed 4408 by the same tick, which
+      // would also have fired a heartbeat timer of any interval up to 10 s (before the idle close at
+      // 30 s). Its frame would then come before the pong on this socket.
       const late = await RawClient.connect(gateway.url);
+      clock.tick(10_000);
       expect((await late.closed()).code).to.equal(4408);
       client.send({ type: 'ping' });
       expect(await client.nextJson()).to.deep.equal({ type: 'pong' });
@@ -600,8 +634,14 @@ describe('ReferenceGateway', function () {
 
   describe('expiry and re-auth', () => {
     it('sends auth_expired at the token exp and accepts a re-auth on the same socket', async () => {
+      const clock = fakeClock();
       const gateway = await startGateway({ reauthGrace: 2000 });
       const { client, ok } = await authed(gateway, { token: gateway.issueToken({ ttlMs: 100 }) });
+      expect(ok.expiresAt).to.equal(Date.now() + 100);
+      clock.tick(99);
+      // The gateway marks a session expired at once, in the tick: not 1 ms before the exp.
+      expect(gateway.authenticatedCount, 'sessions at 99 ms').to.equal(1);
+      clock.tick(1);
       expect(await client.nextJson()).to.deep.equal({ type: 'auth_expired' });
       expect(gateway.authenticatedCount).to.equal(0);
       client.send({ type: 'auth', token: gateway.issueToken() });
@@ -615,10 +655,17 @@ describe('ReferenceGateway', function () {
       expect(await client.nextJson()).to.include({ type: 'message', text: 'after' });
     });
 
-    it('closes 4401 when no re-auth comes within reauthGrace', async () => {
+    it('closes 4401 when no re-auth comes within reauthGrace, and not before', async () => {
+      const clock = fakeClock();
       const gateway = await startGateway({ reauthGrace: 100 });
       const { client } = await authed(gateway, { token: gateway.issueToken({ ttlMs: 100 }) });
+      clock.tick(100);
       expect(await client.nextJson()).to.deep.equal({ type: 'auth_expired' });
+      clock.tick(99);
+      // Pings are answered while expired, and do not extend the grace: closed by now, it would not answer.
+      client.send({ type: 'ping', id: 'at 99 ms' });
+      expect(await client.nextJson()).to.deep.equal({ type: 'pong', id: 'at 99 ms' });
+      clock.tick(1);
       expect(await client.closed()).to.deep.equal({ code: 4401, reason: 'token expired' });
     });
 
@@ -636,12 +683,18 @@ describe('ReferenceGateway', function () {
     });
 
     it('never accepts a send held while expired when the re-auth does not come', async () => {
+      const clock = fakeClock();
       const gateway = await startGateway({ reauthGrace: 100 });
       const { client } = await authed(gateway);
       gateway.expireTokens();
       expect(await client.nextJson()).to.deep.equal({ type: 'auth_expired' });
       client.send({ type: 'send', clientId: 'c1', text: 'too late' });
+      // Answered after the send was read: held (no accepted, no close), within the grace.
+      client.send({ type: 'ping', id: 'after the send' });
+      expect(await client.nextJson()).to.deep.equal({ type: 'pong', id: 'after the send' });
+      clock.tick(100);
       expect(await client.closed()).to.deep.equal({ code: 4401, reason: 'token expired' });
+      expect(client.unread).to.be.empty;
       expect(gateway.accepted).to.be.empty;
     });
 
@@ -666,22 +719,22 @@ describe('ReferenceGateway', function () {
     });
 
     it('accepts a refresh before expiry and drops the old expiry', async () => {
+      const clock = fakeClock();
       const gateway = await startGateway();
-      // 500 ms: room for the connect, the auth and the refresh even on a stalled loop.
-      const { client, ok } = await authed(gateway, { token: gateway.issueToken({ ttlMs: 500 }) });
-      // The clock: a session whose token, issued later, expires at least 100 ms after the first one.
-      const clock = await authed(gateway, { token: gateway.issueToken({ ttlMs: 600 }) });
-      const clockId = lastAuthenticatedId(gateway);
-      client.send({ type: 'auth', token: gateway.issueToken({ ttlMs: 60_000 }) });
+      const { client, ok } = await authed(gateway, { token: gateway.issueToken({ ttlMs: 100 }) });
+      client.send({ type: 'auth', token: gateway.issueToken({ ttlMs: 1000 }) });
       const renewed = await client.nextJson();
-      expect(renewed).to.include({ type: 'auth_ok', sessionId: ok.sessionId });
-      expect(renewed.expiresAt).to.be.greaterThan(ok.expiresAt);
-      expect(await clock.client.nextJson(5000)).to.deep.equal({ type: 'auth_expired' });
-      // Past the old expiry: an auth_expired for it would have come before this pong.
+      expect(renewed).to.include({ type: 'auth_ok', sessionId: ok.sessionId, expiresAt: ok.expiresAt + 900 });
+      clock.tick(100);
+      // Past the old exp: still authenticated, and no auth_expired came before this pong.
+      expect(gateway.authenticatedCount, 'sessions at the old exp').to.equal(1);
       client.send({ type: 'ping' });
       expect(await client.nextJson()).to.deep.equal({ type: 'pong' });
-      const expired = gateway.events.filter((event) => event.kind === 'expired').map((event) => event.connectionId);
-      expect(expired).to.deep.equal([clockId]);
+      expect(gateway.events.filter((event) => event.kind === 'expired')).to.be.empty;
+      // The new exp does end it, on the same clock.
+      clock.tick(900);
+      expect(await client.nextJson()).to.deep.equal({ type: 'auth_expired' });
+      expect(gateway.events.filter((event) => event.kind === 'expired')).to.have.length(1);
     });
 
     it('refuses a re-auth with another subject', async () => {
@@ -728,10 +781,13 @@ describe('ReferenceGateway', function () {
     });
 
     it('goHalfOpen() makes current connections look dead while new ones work', async () => {
+      const clock = fakeClock();
       const gateway = await startGateway({ idleTimeout: 150, serverHeartbeatMs: 20, reauthGrace: 50 });
       const { client: stale } = await authed(gateway, { token: gateway.issueToken({ ttlMs: 100 }) });
+      // The control: until the fault, the clock drives this connection's heartbeat.
+      clock.tick(20);
+      expect(await stale.nextJson()).to.deep.equal({ type: 'heartbeat' });
       gateway.goHalfOpen();
-      await sleep(30);
       const seen = stale.inbox.length;
       let transportPongs = 0;
       stale.ws.on('pong', () => transportPongs++);
@@ -739,19 +795,22 @@ describe('ReferenceGateway', function () {
       stale.ws.ping();
       gateway.publish('not for you');
       gateway.sendMalformed('json');
-      await sleep(300);
+      // Past every deadline it had: heartbeats, token exp (100), re-auth grace (+50), idle close (150).
+      clock.tick(1_000);
+      expect(gateway.connectionCount).to.equal(1);
+      expect(gateway.authenticatedCount).to.equal(0);
+
+      // A new connection works. Its round trips are also the barrier for the stale one: whatever the
+      // gateway wrote to that socket in the tick, or answered to its pings, was sent before them.
+      const { client: fresh } = await authed(gateway);
+      fresh.send({ type: 'ping', id: 'hello' });
+      expect(await fresh.nextJson()).to.deep.equal({ type: 'pong', id: 'hello' });
+      expect(gateway.authenticatedCount).to.equal(1);
       expect(stale.inbox.length).to.equal(seen);
       expect(transportPongs).to.equal(0);
       expect(stale.closeInfo).to.equal(undefined);
       expect(stale.ws.readyState).to.equal(WebSocket.OPEN);
-      expect(gateway.connectionCount).to.equal(1);
-      expect(gateway.authenticatedCount).to.equal(0);
-
-      const { client: fresh } = await authed(gateway);
-      fresh.send({ type: 'ping', id: 'hello' });
-      const frames = [await fresh.nextJson(), await fresh.nextJson()];
-      expect(frames).to.deep.include({ type: 'pong', id: 'hello' });
-      expect(gateway.authenticatedCount).to.equal(1);
+      expect(gateway.connectionCount).to.equal(2);
     });
 
     it("sendMalformed() defaults to 'json' and sends text that is not JSON", async () => {
