@@ -577,6 +577,9 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
   const counted$ = new Observable<In>((subscriber) => {
     subscribers++;
     unobserved!.handTo(subscriber);
+    // A handler of a kept message may have closed the session: no socket for it.
+    if (failure) subscriber.error(failure.error);
+    else if (closed) subscriber.complete();
     const subscription = subscriber.closed ? undefined : shared$.subscribe(subscriber);
     return () => {
       subscribers--;

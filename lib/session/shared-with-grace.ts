@@ -16,7 +16,13 @@ import { LayerSubscriber, type Downstream } from '../layer-subscriber.js';
  */
 export function sharedWithGrace<T>(source: Observable<T>, grace: number, scheduler: SchedulerLike): Observable<T> {
   const share = new Share(source, grace, scheduler);
-  return new Observable<T>((subscriber) => share.add(subscriber));
+  return new Observable<T>((subscriber) => {
+    if (!share.join(subscriber)) return;
+    // Registered before connecting, as rxjs's share does: a subscriber that leaves while the source
+    // emits synchronously during its subscribe is gone at once, and with it the source (grace 0).
+    subscriber.add(new Membership(share, subscriber));
+    share.connect();
+  });
 }
 
 class Share<T> implements Downstream<T> {
@@ -31,25 +37,28 @@ class Share<T> implements Downstream<T> {
     private readonly scheduler: SchedulerLike,
   ) {}
 
-  add(subscriber: Subscriber<T>): Membership<T> | undefined {
+  /** Adds `subscriber`, or gives it the kept error or completion (and returns false). */
+  join(subscriber: Subscriber<T>): boolean {
     const { ended } = this;
     if (ended) {
       if (ended.failed) subscriber.error(ended.error);
       else subscriber.complete();
-      return undefined;
+      return false;
     }
     this.graceTimer?.unsubscribe();
     this.graceTimer = undefined;
     // A copy, not a push: an emission in progress keeps iterating the list it started with.
     this.observers = [...this.observers, subscriber];
-    const membership = new Membership(this, subscriber);
-    if (!this.connection) {
-      // Assigned before subscribing: a subscriber that leaves during the subscribe must find it.
-      const connection = new Connection<T>(this);
-      this.connection = connection;
-      this.source.subscribe(connection);
-    }
-    return membership;
+    return true;
+  }
+
+  /** Subscribes the source if it is not, while anyone is there. */
+  connect(): void {
+    if (this.connection || this.observers.length === 0 || this.ended) return;
+    // Assigned before subscribing: a subscriber that leaves during the subscribe must find it.
+    const connection = new Connection<T>(this);
+    this.connection = connection;
+    this.source.subscribe(connection);
   }
 
   remove(subscriber: Subscriber<T>): void {

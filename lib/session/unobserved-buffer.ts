@@ -25,11 +25,15 @@ export class UnobservedBuffer<In> {
 
   /**
    * Gives the kept messages to `subscriber`, oldest first. Stops if it unsubscribes on the way;
-   * what it did not get stays for the next one.
+   * what it did not get stays for the next one (ahead of anything kept since).
    */
   handTo(subscriber: Subscriber<In>): void {
     this.warned = false;
-    while (this.kept.length > 0 && !subscriber.closed) subscriber.next(this.kept.shift()!);
+    // Taken out first: a handler may subscribe another subscriber, which must not take the rest.
+    const kept = this.kept.splice(0);
+    let given = 0;
+    while (given < kept.length && !subscriber.closed) subscriber.next(kept[given++]!);
+    if (given < kept.length) this.kept.unshift(...kept.slice(given));
   }
 
   /** Forgets everything: the session ended. */

@@ -261,6 +261,56 @@ describe('resume', () => {
       });
     });
 
+    it('close() from the handler of a kept message opens no socket and completes the subscriber', () => {
+      testScheduler.run(({ cold }) => {
+        const { session, sockets } = scriptedSession(
+          testScheduler,
+          () => cold('-o-a1-2-3', { o: serverOpen(), a: ack, 1: msg(1), 2: msg(2), 3: msg(3) }),
+          { resume: { idOf }, grace: 2 },
+        );
+        const first = session.messages$.subscribe();
+        testScheduler.schedule(() => first.unsubscribe(), 5); // 2 is kept at 6; the grace ends at 7: socket closed
+        const lines: string[] = [];
+        testScheduler.schedule(() => {
+          session.messages$.subscribe({
+            next: (value) => {
+              lines.push(`${testScheduler.now()} ${value.id}`);
+              if (value.id === 2) session.close(); // a "logout" message
+            },
+            complete: () => lines.push(`${testScheduler.now()} complete`),
+          });
+        }, 20);
+        testScheduler.flush();
+        expect(lines).to.deep.equal(['20 2', '20 complete']);
+        expect(sockets).to.have.length(1);
+      });
+    });
+
+    it('all go to the subscriber they are handed to, even when its handler subscribes another one', () => {
+      testScheduler.run(({ cold }) => {
+        const { session } = scriptedSession(
+          testScheduler,
+          () => cold('-o-a1-2-3-4', { o: serverOpen(), a: ack, 1: msg(1), 2: msg(2), 3: msg(3), 4: msg(4) }),
+          { resume: { idOf }, grace: 20 },
+        );
+        const first = session.messages$.subscribe();
+        testScheduler.schedule(() => first.unsubscribe(), 5); // 2 and 3 are kept
+        const parent: string[] = [];
+        const child: string[] = [];
+        testScheduler.schedule(() => {
+          session.messages$.subscribe((value) => {
+            parent.push(`${testScheduler.now()} ${value.id}`);
+            // a component that renders a child on the first message, the child subscribing too
+            if (value.id === 2) session.messages$.subscribe((next) => child.push(`${testScheduler.now()} ${next.id}`));
+          });
+        }, 9);
+        testScheduler.schedule(() => session.close(), 30);
+        testScheduler.flush();
+        expect(parent).to.deep.equal(['9 2', '9 3', '10 4']);
+        expect(child).to.deep.equal(['10 4']);
+      });
+    });
+
     it('are not kept without resume: a hot stream, as with rxjs share()', () => {
       testScheduler.run(({ cold }) => {
         const { session } = scriptedSession(

@@ -101,6 +101,23 @@ describe('sharedWithGrace', () => {
     expect(tornDown).to.equal(2); // started again, and ended again
   });
 
+  it('ends a synchronous source as soon as the subscriber that started it leaves, as share() does', () => {
+    const log: string[] = [];
+    let subscriptions = 0;
+    const source = new Observable<number>((subscriber) => {
+      const number = ++subscriptions;
+      log.push(`subscribe ${number}`);
+      for (let value = 1; value <= 3 && !subscriber.closed; value++) subscriber.next(value);
+      subscriber.complete();
+      return () => log.push(`teardown ${number}`);
+    });
+    const shared$ = sharedWithGrace(source, 0, testScheduler);
+    shared$.pipe(take(1)).subscribe({ next: (value) => log.push(`A ${value}`), complete: () => log.push('A complete') });
+    shared$.pipe(take(1)).subscribe({ next: (value) => log.push(`B ${value}`), complete: () => log.push('B complete') });
+    // What share({ resetOnError: false, resetOnComplete: false, resetOnRefCountZero: true }) logs.
+    expect(log).to.deep.equal(['subscribe 1', 'A 1', 'A complete', 'teardown 1', 'subscribe 2', 'B 1', 'B complete', 'teardown 2']);
+  });
+
   it('during an emission: a subscriber that joins waits for the next value; one that leaves gets no more', () => {
     const source = new Subject<number>();
     const shared$ = sharedWithGrace(source, 0, testScheduler);
