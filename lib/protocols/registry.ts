@@ -139,7 +139,7 @@ export const PRESETS: Readonly<Record<string, PresetEntry>> = {
       { name: 'deploymentId', description: 'the Messenger deployment id', required: true },
       { name: 'token', description: 'the guest session token (a uuid)', required: true, secret: true },
       { name: 'url', description: 'endpoint override (default wss://webmessaging.<region>/v1?deploymentId=...)' },
-      { name: 'pingInterval', description: 'ms between echoes, at least 30000, 0 for none (default 30000)' },
+      { name: 'pingInterval', description: 'ms between echoes, at least 30000, 0 for none (default 31000)' },
     ],
     create: (input) =>
       erase(

@@ -82,6 +82,14 @@ describe('genesysWebMessaging preset', () => {
         /at least 30000/,
       );
     });
+
+    it('echoes every 31 s by default: a second above the Genesys limit, so network jitter cannot make one early', () => {
+      const preset = genesysWebMessaging({ region: 'r', deploymentId: 'd', token });
+      expect(preset.heartbeat && preset.heartbeat.interval).to.equal(31_000);
+      expect(genesysWebMessaging({ region: 'r', deploymentId: 'd', token, pingInterval: 30_000 }).heartbeat).to.include({
+        interval: 30_000,
+      });
+    });
   });
 
   describe('against a strict gateway', () => {
