@@ -27,7 +27,7 @@ const say = (what: string, detail = '') =>
 const chapter = (title: string) => console.log(`\n── ${title} ${'─'.repeat(Math.max(0, 70 - title.length))}`);
 
 const gateway = await ReferenceGateway.start({ authTimeout: 2_000, idleTimeout: 3_000, reauthGrace: 2_000 });
-const ws = WebSocket as unknown as WebSocketCtor;
+const ws: WebSocketCtor = WebSocket; // `ws` fits the WebSocketLike shape as it is: no cast
 const Inbound = t.union([ChatMessage, Accepted]);
 
 chapter('1. A client that gets the auth payload wrong');

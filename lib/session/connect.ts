@@ -290,7 +290,7 @@ export interface SendOptions {
 }
 
 /** What {@link connect} returns: one self-healing connection, shared by everything in the app. */
-export interface SocketSession<In, Out> {
+export interface SocketSession<In, Out = unknown> {
   /**
    * Typed inbound messages, shared: one socket however many subscribe. The socket opens on the
    * first subscriber (or send) and closes `grace` ms after the last one left. Completes on

@@ -92,6 +92,13 @@ export function connectInfersEverythingFromItsConfig(): void {
   session.send('hi');
 }
 
+export function sessionWithoutOutboundCodecSendsUnknown(): void {
+  // SocketSession<In> names a session without an outbound codec, as ConnectConfig<In> does.
+  const session: SocketSession<ChatMessage> = connect({ url: 'wss://x', inbound: ChatMessage });
+  assertType<Equal<typeof session, SocketSession<ChatMessage, unknown>>>();
+  session.send({ anything: true });
+}
+
 export function connectInfersInAndOutFromTheCodecs(): void {
   // (was spec/session/connect.spec.ts "infers In and Out from the codecs")
   const session = connect({ url: 'wss://x', inbound: ChatMessage, outbound: t.type({ n: t.number }) });
