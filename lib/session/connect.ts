@@ -10,26 +10,22 @@ import {
   repeat,
   Subject,
   throwError,
-  type MonoTypeOperatorFunction,
   type SchedulerLike,
   type Subscriber,
   Subscription,
   type Unsubscribable,
 } from 'rxjs';
-import { decodeSlowly } from '../decode.js';
 import type { DecodeError } from '../errors.js';
 import { assertMatcher, type FrameMatcher } from '../frame-matcher.js';
 import { fromWebSocket } from '../from-web-socket.js';
 import { LayerSubscriber } from '../layer-subscriber.js';
-import { NOT_JSON } from '../inbound-frame.js';
 import { authenticate } from '../operators/authenticate.js';
 import { heartbeat, type HeartbeatConfig } from '../operators/heartbeat.js';
 import { messages } from '../operators/messages.js';
 import { reauthOnExpiry } from '../operators/reauth-on-expiry.js';
 import { retryWithBackoff, type RetryWithBackoffConfig } from '../operators/retry-with-backoff.js';
 import { waitForOpen } from '../operators/wait-for-open.js';
-import type { Serializer, SocketConnection } from '../socket-connection.js';
-import type { SocketEvent } from '../socket-event.js';
+import type { Serializer } from '../socket-connection.js';
 import type { TokenSource } from '../token-source.js';
 import type { WebSocketCtor } from '../web-socket-like.js';
 import { reconnectOnDrain } from './drain.js';
@@ -38,6 +34,7 @@ import { reconnectNowOn } from './reconnect-now.js';
 import { SessionClosedError } from './errors.js';
 import { assertRateLimit, type RateLimit } from './rate-limit.js';
 import { assertResume, ResumeTracker, type ResumeConfig, type ResumeInfo } from './resume.js';
+import { driveSession, type LiveSocket } from './session-driver.js';
 import { sharedWithGrace } from './shared-with-grace.js';
 import { UnobservedBuffer } from './unobserved-buffer.js';
 import { SendQueue, type DroppedSend, type Overflow, type Writer } from './send-queue.js';
@@ -386,7 +383,8 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
   let subscribers = 0;
   let closed = false;
   let failure: { error: unknown } | undefined;
-  let connection: SocketConnection | undefined;
+  // The current socket and the last ack frame, shared with the session's driver (session-driver.ts).
+  const live: LiveSocket = { connection: undefined, ackFrame: undefined };
   let hold: Subscription | undefined;
 
   const releaseHold = () => {
@@ -406,6 +404,7 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
     onPendingChange: (pending) => (pending > 0 ? holdOpen() : releaseHold()),
   });
   const writer: Writer = (frame) => {
+    const { connection } = live;
     if (!connection || connection.phase !== 'ready' || !connection.isOpen) return false;
     try {
       connection.send(frame);
@@ -420,9 +419,8 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
   let events$ = fromWebSocket(url, { WebSocketCtor: socketCtor, protocols, serialize, maxFrameBytes, allowInsecure, scheduler }).pipe(
     waitForOpen({ timeout: connectTimeout, scheduler }),
   );
-  // The last frame `auth.ack` recognised on this socket, for `resume.fromAck` (the ack itself is
-  // consumed by `authenticate`, which emits 'authenticated' right after it).
-  let ackFrame: { readonly value: unknown } | undefined;
+  // `live.ackFrame`: the last frame `auth.ack` recognised on this socket, for `resume.fromAck` (the
+  // ack itself is consumed by `authenticate`, which emits 'authenticated' right after it).
   if (auth) {
     const build = auth.message;
     const isAck = typeof auth.ack === 'function' ? auth.ack : auth.ack.is.bind(auth.ack);
@@ -434,7 +432,7 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
         ack: readsAck
           ? (value: unknown) => {
               const matched = isAck(value);
-              if (matched) ackFrame = { value };
+              if (matched) live.ackFrame = { value };
               return matched;
             }
           : auth.ack,
@@ -457,85 +455,17 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
   if (drain !== undefined) events$ = events$.pipe(reconnectOnDrain(drain), repeat());
 
   // ---- the session's own layer: state, queue, protocol frames ---------------------------------
-  const drive: MonoTypeOperatorFunction<SocketEvent> = (source) =>
-    new Observable<SocketEvent>((subscriber) => {
-      const becomeReady = () => {
-        state.set({ type: 'ready' });
-        // A state$ handler may have made the last subscriber leave (grace 0): no writer for a gone socket.
-        if (!subscriber.closed) queue.setWriter(writer);
-      };
-      const subscription = source.subscribe({
-        next: (event) => {
-          switch (event.type) {
-            case 'connecting':
-              connection = event.connection;
-              ackFrame = undefined;
-              queue.setWriter(undefined);
-              queue.requeueInFlight();
-              state.set({ type: 'connecting' });
-              break;
-            case 'open':
-              if (event.connection.phase === 'ready') becomeReady();
-              else state.set({ type: 'authenticating' });
-              break;
-            case 'authenticated': {
-              const ack = ackFrame;
-              ackFrame = undefined;
-              // Before the frames held during auth flow on, so their ids move the position past it.
-              if (ack && !event.reauth && tracker) {
-                try {
-                  tracker.adoptAck(ack.value);
-                } catch (error) {
-                  subscriber.error(error);
-                  return;
-                }
-              }
-              becomeReady();
-              break;
-            }
-            case 'reauthenticating':
-              queue.setWriter(undefined);
-              state.set({ type: 'reauthenticating', trigger: event.trigger });
-              break;
-            case 'reconnecting':
-              connection = undefined;
-              queue.setWriter(undefined);
-              state.set({ type: 'reconnecting', attempt: event.attempt, delay: event.delay, cause: event.cause });
-              break;
-            case 'frame': {
-              const value = event.frame.json;
-              if (value === NOT_JSON || (!retryAfter && !sendAck)) break;
-              try {
-                const wait = retryAfter?.(value);
-                if (wait !== undefined) {
-                  queue.retryAfter(wait);
-                  return; // consumed: protocol, not an app message
-                }
-                const key = sendAck?.ackedKey(value);
-                const refusal = key === undefined ? sendAck?.failed?.(value) : undefined;
-                if (refusal !== undefined) queue.fail(refusal.key, refusal.error);
-                if (key !== undefined) queue.acknowledge(key);
-                // An ack or refusal the app's codec does not describe is protocol, not a bad frame: consumed.
-                if ((key !== undefined || refusal !== undefined) && !decodeSlowly(inbound, value, () => '', 0).ok) return;
-              } catch (error) {
-                subscriber.error(error);
-                return;
-              }
-              break;
-            }
-          }
-          subscriber.next(event);
-        },
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => subscriber.complete(),
-      });
-      return () => {
-        subscription.unsubscribe();
-        connection = undefined;
-        queue.setWriter(undefined);
-        if (!closed) state.set({ type: 'idle' });
-      };
-    });
+  const drive = driveSession({
+    live,
+    state,
+    queue,
+    writer,
+    tracker,
+    inbound,
+    retryAfter,
+    sendAck,
+    isClosed: () => closed,
+  });
 
   const fail = (error: unknown) => {
     if (closed) return;
