@@ -55,7 +55,7 @@ export const CHECKS: readonly SizeCheck[] = [
       ['authenticate', 3.0],
       ['heartbeat', 2.0],
       ['reauthOnExpiry', 2.85],
-      ['retryWithBackoff', 2.35],
+      ['retryWithBackoff', 2.7],
       ['messages', 2.5],
     ] as const
   ).map(([name, budget]) => ({

@@ -2,14 +2,15 @@ import {
   asyncScheduler,
   Observable,
   type MonoTypeOperatorFunction,
-  type Observer,
   type SchedulerLike,
   type Subscriber,
   type Subscription,
+  type Unsubscribable,
 } from 'rxjs';
 import { backoffDelay, isJitter, JITTERS, MAX_TIMER_MS, type Jitter } from '../backoff.js';
 import { shouldRetry as defaultShouldRetry, type ShouldRetry } from '../close-codes.js';
 import { RetryExhaustedError } from '../errors.js';
+import { LayerSubscriber, type Downstream } from '../layer-subscriber.js';
 import type { SocketEvent } from '../socket-event.js';
 
 /** What {@link RetryWithBackoffConfig.onRetry} is told before each reconnect. */
@@ -149,7 +150,7 @@ export function retryWithBackoff(config: RetryWithBackoffConfig | number = {}): 
     new Observable<SocketEvent>((subscriber) => {
       const retrier = new Retrier(source, subscriber, settings);
       retrier.subscribe();
-      return () => retrier.teardown();
+      return retrier;
     });
 }
 
@@ -160,11 +161,11 @@ type RetrySettings = Required<Omit<RetryWithBackoffConfig, 'onRetry'>> & Pick<Re
  * One subscription's state. A class, not closures: thousands of sessions share its methods
  * (memory per session, see bench/RESULTS.md).
  */
-class Retrier implements Observer<SocketEvent> {
+class Retrier implements Downstream<SocketEvent>, Unsubscribable {
   private attempt = 0;
   private outageStart: number | undefined;
   private previousDelay: number;
-  private sourceSubscription: Subscription | undefined;
+  private sourceSubscription: Unsubscribable | undefined;
   private delayTimer: Subscription | undefined;
   private resetTimer: Subscription | undefined;
 
@@ -176,14 +177,21 @@ class Retrier implements Observer<SocketEvent> {
     this.previousDelay = settings.initialDelay;
   }
 
-  subscribe(): void {
-    const subscription = this.source.subscribe(this);
-    // The consumer may have left during that call (on the new socket's 'connecting'): close it.
-    if (this.subscriber.closed) subscription.unsubscribe();
-    else this.sourceSubscription = subscription;
+  /** Whether the consumer left. */
+  get closed(): boolean {
+    return this.subscriber.closed;
   }
 
-  teardown(): void {
+  subscribe(): void {
+    const attempt = new Attempt(this);
+    this.source.subscribe(attempt);
+    // The consumer may have left during that call (on the new socket's 'connecting'): close it.
+    if (this.subscriber.closed) attempt.unsubscribe();
+    else this.sourceSubscription = attempt;
+  }
+
+  /** The consumer left: the current attempt and every timer go. */
+  unsubscribe(): void {
     this.sourceSubscription?.unsubscribe();
     this.delayTimer?.unsubscribe();
     this.stopResetTimer();
@@ -286,4 +294,11 @@ function validate(options: RetrySettings): void {
   }
   if (typeof shouldRetry !== 'function') fail('shouldRetry must be a function');
   if (onRetry !== undefined && typeof onRetry !== 'function') fail('onRetry must be a function');
+}
+
+/** One subscription to the source, passing everything to the retrier (no wrapper per attempt). */
+class Attempt extends LayerSubscriber<SocketEvent, SocketEvent> {
+  protected override handle(event: SocketEvent): void {
+    this.subscriber.next(event);
+  }
 }
