@@ -42,10 +42,8 @@ export function defaultRejectReason(value: unknown): string {
   const record = value as Record<string, unknown>;
   for (const key of ['reason', 'message', 'error', 'code', 'status']) {
     const field = record[key];
-    // Clipped: the server's text ends up in AuthRejectedError's message.
-    if (typeof field === 'string' || typeof field === 'number') return String(field).slice(0, REASON_LENGTH);
+    // Unclipped: the auth round redacts the token from it first, then clips (auth-round.ts).
+    if (typeof field === 'string' || typeof field === 'number') return String(field);
   }
   return '';
 }
-
-const REASON_LENGTH = 120;

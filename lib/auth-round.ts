@@ -15,6 +15,9 @@ export type RoundVerdict = 'ack' | 'reject' | 'other';
  */
 export class AuthRound {
   private token: { value: unknown } | undefined;
+  // The token's strings, kept until the round settles: a server that echoes the token in its
+  // reject or close reason must not put it into an error message.
+  private secrets: readonly string[] = [];
   private authFrameSentAt: number | undefined;
   private tokenSubscription: Subscription | undefined;
   private deadline: Subscription | undefined;
@@ -59,7 +62,7 @@ export class AuthRound {
       return 'ack';
     }
     if (this.exchange.isReject(frame)) {
-      this.settle(new AuthRejectedError(this.exchange.rejectReason(frame.json), this.phase));
+      this.settle(new AuthRejectedError(clip(redact(this.exchange.rejectReason(frame.json), this.secrets)), this.phase));
       return 'reject';
     }
     return 'other';
@@ -76,7 +79,7 @@ export class AuthRound {
     if (error instanceof AuthClosedError || !error.wasClean || NOT_ABOUT_AUTH.has(error.closeCode)) return error;
     return new AuthClosedError(
       error.closeCode,
-      error.reason,
+      redact(error.reason, this.secrets),
       error.wasClean,
       this.phase,
       error.msSinceOpen,
@@ -87,6 +90,7 @@ export class AuthRound {
   /** Stops the token fetch and the deadline; nothing is left scheduled. */
   cancel(): void {
     this.settled = true;
+    this.secrets = [];
     this.tokenSubscription?.unsubscribe();
     this.deadline?.unsubscribe();
   }
@@ -98,6 +102,7 @@ export class AuthRound {
       const token = this.token.value;
       this.connection.sendFrame(this.exchange.message(token));
       this.exchange.tokenExpiresAt = this.exchange.expiresAt(token);
+      this.secrets = secretsOf(token);
     } catch (error) {
       this.settle(error);
       return;
@@ -112,6 +117,34 @@ export class AuthRound {
     if (error !== undefined) this.fail(error);
   }
 }
+
+/** Longest server reason kept in an error (a message is no place for a whole server frame). */
+const REASON_LENGTH = 200;
+
+function clip(reason: string): string {
+  return reason.length > REASON_LENGTH ? `${reason.slice(0, REASON_LENGTH)}...` : reason;
+}
+
+/** `text` with every secret replaced by `***` (before any clipping, so no part of one survives a cut). */
+function redact(text: string, secrets: readonly string[]): string {
+  let result = text;
+  for (const secret of secrets) result = result.split(secret).join('***');
+  return result;
+}
+
+/**
+ * The strings of a token worth hiding: the token itself, or the string fields (8 characters or
+ * more, a few levels deep) of a token object such as `{ jwt, refreshToken }`.
+ */
+function secretsOf(token: unknown, depth = 0): string[] {
+  if (typeof token === 'string') return token.length >= MIN_SECRET_LENGTH ? [token] : [];
+  if (typeof token !== 'object' || token === null || depth > 3) return [];
+  return Object.values(token).flatMap((value) => secretsOf(value, depth + 1));
+}
+
+// Shorter strings are test placeholders or field values ('Bearer', 'guest'), not secrets: hiding
+// them would garble every reason that happens to contain them.
+const MIN_SECRET_LENGTH = 8;
 
 /** Clean closes that say nothing about the auth payload: going away, restarting, try again later, bad gateway. */
 const NOT_ABOUT_AUTH = new Set([1001, 1012, 1013, 1014]);

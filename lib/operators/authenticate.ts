@@ -25,7 +25,10 @@ export interface AuthenticateConfig<TToken = string> {
    */
   reject?: FrameMatcher;
   /**
-   * Extracts the human-readable reason from a reject frame.
+   * Extracts the human-readable reason from a reject frame. What it returns goes into
+   * `AuthRejectedError` with every occurrence of the token (of its string fields of 8 characters
+   * or more, for a token object) replaced by `***`, then clipped to 200 characters: a server that
+   * echoes the token in its reason does not put it into an error message or a log.
    * @default the first of `reason`, `message`, `error`, `code`, `status` that is a string or number
    */
   rejectReason?: (frame: unknown) => string;

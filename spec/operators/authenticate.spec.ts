@@ -101,6 +101,31 @@ describe('authenticate', () => {
     });
   });
 
+  it('keeps a token the server echoes in its reject or close reason out of the error, also where the reason is cut', () => {
+    const token = 'f3a1c9e07b2d4e5f8a6b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f';
+    const padding = 'The access token presented could not be verified by the identity provider: '.repeat(2);
+    const errors: Error[] = [];
+    const run = (script: ReturnType<typeof serverFrame>, tokenSource: AuthenticateConfig['token'], message = config().message) =>
+      testScheduler.run(({ cold }) => {
+        const { source$ } = scriptedSource(testScheduler, () => cold('-o-r', { o: serverOpen(), r: script }));
+        source$.pipe(authenticate(config({ token: tokenSource, message }))).subscribe({ error: (error: Error) => errors.push(error) });
+      });
+    // The token starts before the 200th character of the reason: a cut there must not leave its start.
+    run(serverFrame({ type: 'auth_error', reason: `${padding}${token} (expired)` }), token);
+    run(serverClose(4000, `bad token ${token.slice(0, 100)}`), token);
+    // A token object: its long string fields are secrets too.
+    run(serverFrame({ type: 'auth_error', reason: `no session for ${token}` }), { jwt: token, kind: 'guest' } as never, (value) => ({
+      type: 'auth',
+      token: (value as unknown as { jwt: string }).jwt,
+    }));
+    expect(errors.map((error) => error.name)).to.deep.equal(['AuthRejectedError', 'AuthClosedError', 'AuthRejectedError']);
+    for (const error of errors) {
+      const shown = `${error.message} ${JSON.stringify(error)} ${inspect(error)}`;
+      for (let start = 0; start + 8 <= token.length; start++) expect(shown).not.to.include(token.slice(start, start + 8));
+      expect(shown).to.include('***');
+    }
+  });
+
   it('diagnoses a silent close 1000 after the auth frame as a rejected auth payload', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const { source$ } = scriptedSource(testScheduler, () => cold('-o--c', { o: serverOpen(), c: serverClose(1000, '') }));
