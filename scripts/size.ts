@@ -39,8 +39,8 @@ export interface SizeResult extends SizeCheck {
  * the code is not there yet (see docs/packaging.md for what the bytes are and the plan).
  */
 export const CHECKS: readonly SizeCheck[] = [
-  { name: 'main entry (everything)', contents: `export * from './lib/index.js';`, budget: kb(15.6) },
-  { name: 'session (connect)', contents: `export { connect } from './lib/index.js';`, budget: kb(15.2) },
+  { name: 'main entry (everything)', contents: `export * from './lib/index.js';`, budget: kb(15.8) },
+  { name: 'session (connect)', contents: `export { connect } from './lib/index.js';`, budget: kb(15.4) },
   {
     name: 'pipeline (fromWebSocket + 6 operators)',
     contents:
@@ -52,9 +52,9 @@ export const CHECKS: readonly SizeCheck[] = [
     [
       ['fromWebSocket', 2.95],
       ['waitForOpen', 1.05],
-      ['authenticate', 3.0],
+      ['authenticate', 3.15],
       ['heartbeat', 2.0],
-      ['reauthOnExpiry', 2.85],
+      ['reauthOnExpiry', 3.05],
       ['retryWithBackoff', 2.7],
       ['messages', 2.5],
     ] as const
