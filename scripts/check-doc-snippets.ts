@@ -5,13 +5,19 @@
  * libs ES2022 + DOM, the node types (and mocha's, for the spec examples of docs/testing.md), with
  * `rxjs-socket-pipeline`, `rxjs-socket-pipeline/protocols` and `rxjs-socket-pipeline/testing`
  * mapped to lib/index.ts, lib/protocols/index.ts and lib/testing/index.ts. All blocks are checked
- * in one program, each block its own module. Exits with 1 when a block has a diagnostic.
+ * in one program, each block its own module. Exits with 1 when a block has a diagnostic, when a
+ * fence names TypeScript in a way this checker does not read (see below), or when it found no block.
  *
  * Conventions for the Markdown (use them sparingly; a block meant to be copied whole compiles as
  * it is, with its imports):
  *
  * - ```` ```ts fragment ````: an excerpt that cannot compile on its own (a few properties of a
  *   config object, `...` placeholders). Not checked; counted as skipped.
+ * - A block is ```` ```ts ````, ```` ```typescript ```` or one of these followed by ` fragment`;
+ *   any other fence whose language starts with `ts`, `tsx`, `mts`, `cts` or `typescript`
+ *   (```` ```tsx ````, ```` ```ts,linenums ````, ```` ```ts{1,3} ````, ```` ```ts title="x" ````) is
+ *   an error, "unrecognised TypeScript fence": it would otherwise go unchecked without a word.
+ *   Blocks inside a blockquote (`> ```ts`) and in list items (indented) are read like the others.
  * - `// given: <code>`: a line the reader provides, such as `// given: declare const session:
  *   SocketSession<ChatMessage>;` for a `session` made in an earlier block or
  *   `// given: declare function fetchToken(): Promise<string>;`. The checker compiles the code after
@@ -58,8 +64,13 @@ export interface Snippet {
   readonly line: number;
   /** The words after the language in the fence's info string (`fragment`). */
   readonly flags: readonly string[];
-  /** The block's text, as written. */
+  /** The block's text, as written (without the `> ` of a blockquote). */
   readonly code: string;
+  /**
+   * Why the block is not read as TypeScript although its fence names it (`unrecognised TypeScript
+   * fence`); reported as a diagnostic by {@link checkSnippets}.
+   */
+  readonly error?: string;
 }
 
 /** A diagnostic of one block, located in its page. */
@@ -69,6 +80,7 @@ export interface SnippetDiagnostic {
   readonly blockLine: number;
   /** The line of the page the diagnostic points at, when it points at one. */
   readonly line: number | undefined;
+  /** The TypeScript diagnostic's code; 0 for the checker's own (an unrecognised fence). */
   readonly code: number;
   readonly message: string;
 }
@@ -100,23 +112,47 @@ function markdownFiles(folder: string): string[] {
   return files.sort();
 }
 
-/** The ```ts / ```typescript blocks of one page (`file` relative to the root, `markdown` its text). */
+/** The blockquote markers at the start of a line (`> `, `>`, `> > `). */
+const QUOTE = /^(?: {0,3}> ?)+/;
+/** An opening fence: indentation, the fence, the language, the rest of the info string. */
+const FENCE = /^(\s*)(`{3,}|~{3,})\s*([^\s`]*)\s*(.*)$/;
+/** A language that names TypeScript (`ts`, `tsx`, `mts`, `cts`, `typescript`), whatever follows it (`,linenums`, `{1,3}`). */
+const TYPESCRIPT_LANGUAGE = /^(?:typescript|ts|tsx|mts|cts)(?![a-z0-9])/i;
+
+/**
+ * The ```ts / ```typescript blocks of one page (`file` relative to the root, `markdown` its text),
+ * and, with an `error`, the blocks whose fence names TypeScript otherwise.
+ */
 export function extractSnippets(file: string, markdown: string): Snippet[] {
   const snippets: Snippet[] = [];
-  const lines = markdown.split('\n');
+  const lines = markdown.split('\n').map((line) => line.replace(/\r$/, ''));
   for (let index = 0; index < lines.length; index++) {
-    const open = /^(\s*)(`{3,}|~{3,})\s*([^\s`]*)\s*(.*)$/.exec(lines[index]!);
+    const quote = QUOTE.exec(lines[index]!)?.[0] ?? '';
+    const open = FENCE.exec(lines[index]!.slice(quote.length));
     if (!open) continue;
     const [, indent, fence, language, rest] = open as unknown as [string, string, string, string, string];
     const body: string[] = [];
     let end = index + 1;
     for (; end < lines.length; end++) {
-      const close = lines[end]!;
+      // In a blockquote, a line without the quote ends the block (and the quote).
+      if (quote && !QUOTE.test(lines[end]!)) {
+        end--;
+        break;
+      }
+      const close = quote ? lines[end]!.replace(QUOTE, '') : lines[end]!;
       if (close.trim().startsWith(fence) && close.trim().replace(fence[0]!.repeat(close.trim().length), '') === '') break;
       body.push(close.startsWith(indent) ? close.slice(indent.length) : close.trimStart());
     }
-    if (['ts', 'typescript'].includes(language.toLowerCase())) {
-      snippets.push({ file, line: index + 1, flags: rest.split(/[\s,]+/).filter(Boolean), code: body.join('\n') });
+    const flags = rest.split(/[\s,]+/).filter(Boolean);
+    const snippet: Snippet = { file, line: index + 1, flags, code: body.join('\n') };
+    if (['ts', 'typescript'].includes(language.toLowerCase()) && (flags.length === 0 || (flags.length === 1 && flags[0] === 'fragment'))) {
+      snippets.push(snippet);
+    } else if (TYPESCRIPT_LANGUAGE.test(language)) {
+      const info = `${language} ${rest}`.trim();
+      snippets.push({
+        ...snippet,
+        error: `unrecognised TypeScript fence "${fence}${info}": write ${fence}ts (checked) or ${fence}ts fragment (not checked)`,
+      });
     }
     index = end;
   }
@@ -192,8 +228,9 @@ const sourceFileCache = new Map<string, ts.SourceFile>();
 
 /** Type-checks the blocks (all of README.md and docs/ by default) in one program. */
 export function checkSnippets(snippets: readonly Snippet[] = readSnippets(), oldProgram?: ts.Program): SnippetReport {
-  const checked = snippets.filter((snippet) => !snippet.flags.includes('fragment'));
-  const skipped = snippets.filter((snippet) => snippet.flags.includes('fragment'));
+  const unrecognised = snippets.filter((snippet) => snippet.error !== undefined);
+  const checked = snippets.filter((snippet) => snippet.error === undefined && !snippet.flags.includes('fragment'));
+  const skipped = snippets.filter((snippet) => snippet.error === undefined && snippet.flags.includes('fragment'));
   const { blocks, files } = virtualFiles(checked);
   const folders = new Set([...files.keys()].map((path) => dirname(path)));
   const options = snippetCompilerOptions();
@@ -224,7 +261,13 @@ export function checkSnippets(snippets: readonly Snippet[] = readSnippets(), old
     });
   const program = ts.createProgram({ rootNames: blocks.map((block) => block.path), options, host, oldProgram });
 
-  const diagnostics: SnippetDiagnostic[] = [];
+  const diagnostics: SnippetDiagnostic[] = unrecognised.map((snippet) => ({
+    file: snippet.file,
+    blockLine: snippet.line,
+    line: snippet.line,
+    code: 0,
+    message: snippet.error!,
+  }));
   const global = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()];
   for (const diagnostic of global) {
     diagnostics.push({ file: '(compiler options)', blockLine: 0, line: undefined, code: diagnostic.code, message: flatten(diagnostic) });
@@ -274,26 +317,42 @@ export function formatSnippetDiagnostics(diagnostics: readonly SnippetDiagnostic
     .map((item) => {
       const where = item.line === undefined ? item.file : `${item.file}:${item.line}`;
       const block = item.blockLine ? ` (block at line ${item.blockLine})` : '';
-      return `${where}${block} TS${item.code}: ${item.message.replace(/\n/g, '\n    ')}`;
+      return `${where}${block} ${item.code ? `TS${item.code}: ` : ''}${item.message.replace(/\n/g, '\n    ')}`;
     })
     .join('\n');
+}
+
+/**
+ * What `npm run docs:snippets` prints for a report, and its exit code: 1 when a block has a
+ * diagnostic (an unrecognised fence is one), and when no block was checked at all (an extraction
+ * that finds nothing would otherwise pass).
+ */
+export function summarise(
+  report: Pick<SnippetReport, 'checked' | 'skipped' | 'diagnostics'>,
+  elapsedMs: number,
+  verbose = false,
+): { output: string; exitCode: 0 | 1 } {
+  const lines: string[] = [];
+  if (verbose) {
+    for (const snippet of report.checked) lines.push(`checked ${snippet.file}:${snippet.line}`);
+    for (const snippet of report.skipped) lines.push(`skipped ${snippet.file}:${snippet.line} (fragment)`);
+  }
+  if (report.diagnostics.length) lines.push(formatSnippetDiagnostics(report.diagnostics));
+  const failing = new Set(report.diagnostics.map((item) => `${item.file}:${item.blockLine}`)).size;
+  lines.push(
+    `${report.checked.length} block(s) checked, ${report.skipped.length} skipped (fragment), ` +
+      `${report.diagnostics.length} diagnostic(s) in ${failing} block(s), ${Math.round(elapsedMs)} ms`,
+  );
+  if (report.checked.length === 0) lines.push('no TypeScript block was checked: the extraction found nothing, which cannot be right');
+  return { output: lines.join('\n'), exitCode: report.diagnostics.length || report.checked.length === 0 ? 1 : 0 };
 }
 
 function main(): void {
   const started = performance.now();
   const report = checkSnippets();
-  const verbose = process.argv.includes('--verbose');
-  if (verbose) {
-    for (const snippet of report.checked) console.log(`checked ${snippet.file}:${snippet.line}`);
-    for (const snippet of report.skipped) console.log(`skipped ${snippet.file}:${snippet.line} (fragment)`);
-  }
-  if (report.diagnostics.length) console.log(formatSnippetDiagnostics(report.diagnostics));
-  const failing = new Set(report.diagnostics.map((item) => `${item.file}:${item.blockLine}`)).size;
-  console.log(
-    `${report.checked.length} block(s) checked, ${report.skipped.length} skipped (fragment), ` +
-      `${report.diagnostics.length} diagnostic(s) in ${failing} block(s), ${Math.round(performance.now() - started)} ms`,
-  );
-  if (report.diagnostics.length) process.exitCode = 1;
+  const { output, exitCode } = summarise(report, performance.now() - started, process.argv.includes('--verbose'));
+  console.log(output);
+  process.exitCode = exitCode;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();

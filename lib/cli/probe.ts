@@ -191,7 +191,8 @@ export function probe(options: ProbeOptions, io: ProbeIo): Promise<ProbeVerdict>
         printer.event('close', `the probe closes the socket${tap.code === undefined ? '' : ` (${tap.code})`}`);
       } else {
         const { code, reason, wasClean } = tap;
-        printer.event('closed', `${code}, ${reason ? `"${reason}"` : 'no reason'}, ${wasClean ? 'clean' : 'not clean'}`, {
+        const shown = printer.redact(reason); // on its own: a piece of the token at its end is found there
+        printer.event('closed', `${code}, ${shown ? `"${shown}"` : 'no reason'}, ${wasClean ? 'clean' : 'not clean'}`, {
           code,
           reason,
           wasClean,
@@ -230,8 +231,8 @@ export function probe(options: ProbeOptions, io: ProbeIo): Promise<ProbeVerdict>
           (settings.duration > 0 ? `, and the connection stayed up for the ${settings.duration} ms watched.` : '.')
         : interrupted
           ? `INTERRUPTED while ${phase}${readyAfterMs === undefined ? ', before the session was ready' : ''}.`
-          : `FAILED ${diagnose(error, { phase, authenticates, tokenEnv: settings.tokenEnv, framesBeforeAck, subprotocols: settings.subprotocols })}.`;
-      const verdict: ProbeVerdict = { ok, exitCode: ok ? 0 : 1, phase, readyAfterMs, summary };
+          : `FAILED ${diagnose(redactedMessage(error, printer), { phase, authenticates, tokenEnv: settings.tokenEnv, framesBeforeAck, subprotocols: settings.subprotocols })}.`;
+      const verdict: ProbeVerdict = { ok, exitCode: ok ? 0 : 1, phase, readyAfterMs, summary: printer.redact(summary) };
       printer.text(summary, { event: 'verdict', ...verdict, error: error instanceof Error ? errorFields(error) : undefined });
       resolve(verdict);
     };
@@ -477,11 +478,27 @@ function resolveToken(settings: Settings, env: ProbeIo['env']): string | undefin
 
 /**
  * The token as it may appear in output: as is, JSON-escaped, URL-encoded (the printer also finds
- * each of these behind any JSON escaping: `\/`, `\uXXXX`...).
+ * each of these behind any JSON escaping or percent-encoding: `\/`, `\uXXXX`, `%2b`, `%252B`...;
+ * the encoded forms are kept for a cut piece, which may end in the middle of an escape).
  */
 function secretsOf(token: string | undefined): string[] {
   if (!token) return [];
   return [...new Set([token, JSON.stringify(token).slice(1, -1), encodeURIComponent(token)])].filter(Boolean);
+}
+
+/**
+ * `error` with its message redacted on its own, for the verdict: the library clips a server's text
+ * (an auth reject reason at 200 characters, then `...`) and that text ends the message, so a token
+ * the clip cut in two leaves its start at the end of the message or before the `...`, where the
+ * redaction finds it (the library redacts the token as it sent it before it clips; not one the
+ * server quoted URL-encoded or JSON-escaped). Composed into
+ * the verdict (`. Check: ...` after it), it would no longer be at an end. The result is still an
+ * instance of the error's class (its prototype is the error), for the diagnosis.
+ */
+function redactedMessage(error: unknown, printer: TimelinePrinter): unknown {
+  if (!(error instanceof Error)) return printer.redact(String(error));
+  const message = printer.redact(error.message);
+  return message === error.message ? error : (Object.create(error, { message: { value: message } }) as Error);
 }
 
 /** Without `--ack`: any frame that is not a reject. */

@@ -1,4 +1,4 @@
-import { redactSecrets } from './redact.js';
+import { redactHead, redactSecrets } from './redact.js';
 
 /** Where the probe writes: `process.stdout`, or a fake in tests. */
 export interface ProbeOutput {
@@ -11,7 +11,7 @@ export interface ProbeOutput {
 export interface TimelinePrinterOptions {
   /** One JSON object per line instead of text. */
   readonly json: boolean;
-  /** Strings that must never be printed (the token), neither as they are nor JSON-escaped in any way. */
+  /** Strings that must never be printed (the token), neither as they are nor encoded, nor a cut piece of one. */
   readonly secrets: readonly string[];
   /** Frames longer than this many characters are cut. */
   readonly maxFrame: number;
@@ -25,8 +25,11 @@ export const REDACTED = '***';
 /**
  * Prints the probe's timeline: one line per state, frame and note, with the elapsed ms, either as
  * text or as JSON lines. Every line passes through the redaction, so no code path can print the
- * token; frames are redacted before they are cut, so a token straddling the cut cannot leak half.
- * On a TTY a status line (a countdown) is redrawn in place below the timeline.
+ * token; each string of a line is redacted on its own first (its end is where a clipped message
+ * ends, so a cut piece of the token there is found). Frames are redacted before they are cut, so a
+ * token straddling the cut cannot leak half; only their start is redacted (as much as is printed,
+ * and a margin), so a frame of 100 MB costs what one of a few kB does. On a TTY a status line (a
+ * countdown) is redrawn in place below the timeline.
  */
 export class TimelinePrinter {
   private statusShown = false;
@@ -43,13 +46,19 @@ export class TimelinePrinter {
 
   /** A timeline entry: `event` is a short word (`connecting`, `ready`...), `detail` plain words. */
   event(event: string, detail = '', fields: Record<string, unknown> = {}): void {
-    if (this.options.json) this.emit(JSON.stringify({ at: this.options.elapsed(), event, ...fields, ...(detail ? { detail } : {}) }));
-    else this.emit(`${String(this.options.elapsed()).padStart(6)} ms  ${event.padEnd(15)} ${detail}`.trimEnd());
+    const redacted = this.redact(detail);
+    if (this.options.json) {
+      this.emit(
+        JSON.stringify({ at: this.options.elapsed(), event, ...this.redactFields(fields), ...(redacted ? { detail: redacted } : {}) }),
+      );
+    } else {
+      this.emit(`${String(this.options.elapsed()).padStart(6)} ms  ${event.padEnd(15)} ${redacted}`.trimEnd());
+    }
   }
 
   /** A frame in (`←`) or out (`→`), redacted and cut. */
   frame(direction: 'in' | 'out', data: unknown): void {
-    const text = this.cut(typeof data === 'string' ? this.redact(data) : `<binary ${sizeOf(data)} bytes>`);
+    const text = typeof data === 'string' ? this.redactAndCut(data) : `<binary ${sizeOf(data)} bytes>`;
     if (this.options.json) this.emit(JSON.stringify({ at: this.options.elapsed(), event: 'frame', direction, data: text }));
     else this.event(direction === 'out' ? '→ out' : '← in', text);
   }
@@ -57,7 +66,7 @@ export class TimelinePrinter {
   /** Free text outside the timeline (the verdict, hints); in JSON mode an object instead. */
   text(text: string, fields?: Record<string, unknown>): void {
     if (this.options.json) {
-      if (fields) this.emit(JSON.stringify({ at: this.options.elapsed(), ...fields }));
+      if (fields) this.emit(JSON.stringify({ at: this.options.elapsed(), ...this.redactFields(fields) }));
     } else {
       this.emit(text);
     }
@@ -75,14 +84,29 @@ export class TimelinePrinter {
     this.statusShown = true;
   }
 
-  /** `text` with every secret, also JSON-escaped (`\/`, `\u002f`, `\"`...), replaced by {@link REDACTED}. */
+  /**
+   * `text` with every secret, also JSON-escaped (`\/`, `\u002f`, `\"`...) or percent-encoded, and
+   * every cut piece of one (at the end of `text` or before `...`/`…`), replaced by {@link REDACTED}.
+   */
   redact(text: string): string {
     return redactSecrets(text, this.options.secrets, REDACTED);
   }
 
-  private cut(text: string): string {
+  /** A frame redacted, then cut at `maxFrame` (the length given is the frame's own). */
+  private redactAndCut(text: string): string {
     const { maxFrame } = this.options;
-    return text.length > maxFrame ? `${text.slice(0, maxFrame)}… (${text.length} chars, cut at --max-frame ${maxFrame})` : text;
+    const { head, complete } = redactHead(text, this.options.secrets, REDACTED, maxFrame);
+    return complete ? head : `${head}… (${text.length} chars, cut at --max-frame ${maxFrame})`;
+  }
+
+  /** Every string in `value` (a field, the items of an array, the values of a plain object) redacted on its own. */
+  private redactFields<T>(value: T, depth = 0): T {
+    if (typeof value === 'string') return this.redact(value) as T;
+    if (depth > 8 || typeof value !== 'object' || value === null) return value;
+    if (Array.isArray(value)) return value.map((item: unknown) => this.redactFields(item, depth + 1)) as T;
+    const prototype = Object.getPrototypeOf(value) as unknown;
+    if (prototype !== Object.prototype && prototype !== null) return value; // the whole line is still redacted
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, this.redactFields(item, depth + 1)])) as T;
   }
 
   /** Writes a line above the status line (cleared; the next countdown tick redraws it). */
