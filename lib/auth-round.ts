@@ -1,5 +1,6 @@
 import type { Subscription } from 'rxjs';
 import type { AuthExchange } from './auth-exchange.js';
+import { clipText, SERVER_TEXT_LENGTH } from './clip-text.js';
 import { AuthClosedError, AuthRejectedError, AuthTimeoutError, ConnectionClosedError } from './errors.js';
 import type { InboundFrame } from './inbound-frame.js';
 import type { SocketConnection } from './socket-connection.js';
@@ -62,7 +63,9 @@ export class AuthRound {
       return 'ack';
     }
     if (this.exchange.isReject(frame)) {
-      this.settle(new AuthRejectedError(clip(redact(this.exchange.rejectReason(frame.json), this.secrets)), this.phase));
+      this.settle(
+        new AuthRejectedError(clipText(redact(this.exchange.rejectReason(frame.json), this.secrets), SERVER_TEXT_LENGTH), this.phase),
+      );
       return 'reject';
     }
     return 'other';
@@ -116,13 +119,6 @@ export class AuthRound {
     this.cancel();
     if (error !== undefined) this.fail(error);
   }
-}
-
-/** Longest server reason kept in an error (a message is no place for a whole server frame). */
-const REASON_LENGTH = 200;
-
-function clip(reason: string): string {
-  return reason.length > REASON_LENGTH ? `${reason.slice(0, REASON_LENGTH)}...` : reason;
 }
 
 /** `text` with every secret replaced by `***` (before any clipping, so no part of one survives a cut). */

@@ -1,4 +1,5 @@
 import * as t from 'io-ts';
+import { clipText } from './clip-text.js';
 import { DecodeError } from './errors.js';
 
 /** Result of decoding one value with a codec. */
@@ -91,7 +92,7 @@ export function describeThrow(thrown: unknown): string {
   try {
     if (thrown instanceof Error) {
       const message = String(thrown.message).split('\n', 1)[0]!;
-      const clipped = message.length > THROWN_MESSAGE_LENGTH ? `${message.slice(0, THROWN_MESSAGE_LENGTH)}...` : message;
+      const clipped = clipText(message, THROWN_MESSAGE_LENGTH);
       what = clipped ? `${String(thrown.name)}: ${clipped}` : String(thrown.name);
     } else {
       what = summarize(thrown);
@@ -105,7 +106,7 @@ export function describeThrow(thrown: unknown): string {
 /** One line per failed field: where, what was expected, what came (secrets-safe summary). */
 export function describeIssue(error: t.ValidationError): string {
   // Record keys come from the frame: a long one (it may be a token) is named by its length only.
-  const path = clip(
+  const path = clipText(
     error.context
       .map((entry) => entry.key)
       .filter((key) => key !== '')
@@ -119,10 +120,6 @@ export function describeIssue(error: t.ValidationError): string {
 
 const PATH_KEY_LENGTH = 24;
 const PATH_LENGTH = 160;
-
-function clip(text: string, length: number): string {
-  return text.length > length ? `${text.slice(0, length)}...` : text;
-}
 
 /**
  * A short description of a value that never reproduces a long string: a token in a frame must not

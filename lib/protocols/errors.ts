@@ -1,3 +1,4 @@
+import { clipText, SERVER_TEXT_LENGTH } from '../clip-text.js';
 import { SocketPipelineError } from '../errors.js';
 
 /**
@@ -41,7 +42,7 @@ export class GraphqlOperationError extends SocketPipelineError {
     readonly errors: readonly GraphqlFormattedError[],
   ) {
     super(
-      `the GraphQL server refused operation ${id}: ${clipped(errors.map((error) => error.message).join('; ')) || 'no message'}` +
+      `the GraphQL server refused operation ${id}: ${clipText(errors.map((error) => error.message).join('; '), SERVER_TEXT_LENGTH) || 'no message'}` +
         ' (check the query and variables against the schema)',
     );
   }
@@ -78,13 +79,8 @@ export class GenesysConnectionClosedError extends SocketPipelineError {
   readonly code = 'GENESYS_CONNECTION_CLOSED';
   constructor(/** The event's `reason`, '' when none. */ readonly reason: string) {
     super(
-      `the Genesys web messaging server closed the session for good (ConnectionClosedEvent${reason ? `: ${clipped(reason)}` : ''}); ` +
+      `the Genesys web messaging server closed the session for good (ConnectionClosedEvent${reason ? `: ${clipText(reason, SERVER_TEXT_LENGTH)}` : ''}); ` +
         'it does not want a reconnect',
     );
   }
-}
-
-/** Server-written text in an error message, clipped: it is not ours to print at any length. */
-function clipped(text: string): string {
-  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
 }

@@ -1,0 +1,10 @@
+/**
+ * `text` cut to `length` characters, with `...` where it was cut. For text that is not ours (a
+ * server's reason, a thrown message) going into an error message: never printed at any length.
+ */
+export function clipText(text: string, length: number): string {
+  return text.length > length ? `${text.slice(0, length)}...` : text;
+}
+
+/** How much of a server-written text an error message keeps. */
+export const SERVER_TEXT_LENGTH = 200;
