@@ -25,11 +25,22 @@ export function sharedWithGrace<T>(source: Observable<T>, grace: number, schedul
   });
 }
 
+/** How the source ended, kept for later subscribers. */
+interface Ending {
+  readonly failed: boolean;
+  readonly error: unknown;
+}
+
+function tellEnding(observer: Subscriber<unknown>, { failed, error }: Ending): void {
+  if (failed) observer.error(error);
+  else observer.complete();
+}
+
 class Share<T> implements Downstream<T> {
   private observers: Subscriber<T>[] = [];
   private connection: Connection<T> | undefined;
   private graceTimer: Subscription | undefined;
-  private ended: { readonly error: unknown; readonly failed: boolean } | undefined;
+  private ended: Ending | undefined;
 
   constructor(
     private readonly source: Observable<T>,
@@ -39,10 +50,8 @@ class Share<T> implements Downstream<T> {
 
   /** Adds `subscriber`, or gives it the kept error or completion (and returns false). */
   join(subscriber: Subscriber<T>): boolean {
-    const { ended } = this;
-    if (ended) {
-      if (ended.failed) subscriber.error(ended.error);
-      else subscriber.complete();
+    if (this.ended) {
+      tellEnding(subscriber, this.ended);
       return false;
     }
     this.graceTimer?.unsubscribe();
@@ -85,15 +94,12 @@ class Share<T> implements Downstream<T> {
     this.end({ failed: false, error: undefined });
   }
 
-  private end(ended: { readonly error: unknown; readonly failed: boolean }): void {
+  private end(ended: Ending): void {
     this.ended = ended;
     this.graceTimer?.unsubscribe();
     const observers = this.observers;
     this.observers = [];
-    for (const observer of observers) {
-      if (ended.failed) observer.error(ended.error);
-      else observer.complete();
-    }
+    for (const observer of observers) tellEnding(observer, ended);
   }
 
   private disconnect(): void {
