@@ -1,7 +1,6 @@
 /**
  * One client variant running one benchmark task. The benchmarks (and their smoke spec) run each
- * task in a fresh process (bench/client-main.ts); the in-process launcher calls {@link runTask}
- * directly. Every wait is bounded: a task that runs out of time reports what it saw with
+ * task in a fresh process (bench/client-main.ts), which calls {@link runTask}. Every wait is bounded: a task that runs out of time reports what it saw with
  * `timedOut: true`.
  */
 import { performance } from 'node:perf_hooks';
@@ -62,7 +61,7 @@ export type ClientTask =
       readonly rounds: number;
     };
 
-/** Sends a message to the parent (the storm's 'ready'); a no-op in-process when nobody listens. */
+/** Sends a message to the parent (the storm's 'ready'); a no-op when nobody listens. */
 export type Notify = (message: Record<string, unknown>) => void;
 
 /** Runs one task with one client variant and resolves with what it measured. */
@@ -330,7 +329,7 @@ async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
 }
 
 async function settleMemory(gc: () => void): Promise<void> {
-  if (gc === noop) return; // no --expose-gc (the in-process launcher): the memory figures mean nothing anyway
+  if (gc === noop) return; // no --expose-gc: the memory figures mean nothing anyway
   for (let i = 0; i < 3; i++) {
     gc();
     await new Promise((resolve) => setTimeout(resolve, 50));

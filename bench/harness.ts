@@ -2,22 +2,21 @@
  * Plumbing for the benchmarks. `npm run bench` and the smoke spec use {@link processLauncher}: it
  * builds the server and client entries once with esbuild (the library bundled from source, packages
  * left as imports), forks the server and one fresh client process per measurement, and bounds every
- * wait. {@link inProcessLauncher} runs the same server and tasks in the caller's process
- * (`runBenchmarks({ inProcess: true })`): correctness only, its figures mean nothing.
+ * wait.
  */
 import { fork } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { runTask, type ClientTask } from './client.js';
-import { startBenchServer, type ServerStats } from './server.js';
+import type { ClientTask } from './client.js';
+import type { ServerStats } from './server.js';
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const RESULTS_DIR = join(BENCH_DIR, 'results');
 const BUILD_DIR = join(RESULTS_DIR, 'build');
 
-/** Starts bench servers and runs client tasks, in child processes or in-process. */
+/** Starts bench servers and runs client tasks, each in its own process. */
 export interface Launcher {
   startServer(): Promise<BenchServer>;
   runClient(task: ClientTask, options: ClientOptions): Promise<Record<string, unknown>>;
@@ -26,7 +25,7 @@ export interface Launcher {
 export interface ClientOptions {
   /** The task is abandoned (its process killed) after this long. */
   readonly boundMs: number;
-  /** Node flags of the client process (ignored in-process). */
+  /** Node flags of the client process. */
   readonly execArgv?: string[];
   /** The client's other messages (the storm's 'ready'). */
   readonly onMessage?: (message: Record<string, unknown>) => void;
@@ -38,26 +37,6 @@ export async function processLauncher(options: { readonly buildDir?: string } = 
   return {
     startServer: () => startServer(entries.server),
     runClient: (task, options) => runClient(entries.client, task, options),
-  };
-}
-
-/** Server and client tasks in this process: correctness only, the figures mean nothing. */
-export function inProcessLauncher(): Launcher {
-  return {
-    startServer: async () => {
-      const core = await startBenchServer();
-      const server: BenchServer = {
-        url: `ws://127.0.0.1:${core.port}`,
-        stats: async () => core.stats(),
-        restart: (downMs) => core.restart(downMs),
-        sweepHalfOpen: async () => core.sweepHalfOpen(),
-        drained: (boundMs) => drained(server, boundMs),
-        stop: () => core.close(),
-      };
-      return server;
-    },
-    runClient: (task, options) =>
-      bounded(runTask(task, options.onMessage), options.boundMs, `client ${task.variant} (${task.bench}) took over ${options.boundMs} ms`),
   };
 }
 

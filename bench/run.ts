@@ -14,7 +14,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BENCHMARKS, PROFILES, type BenchReport, type Profile } from './benchmarks.js';
-import { BENCH_DIR, inProcessLauncher, processLauncher, RESULTS_DIR } from './harness.js';
+import { BENCH_DIR, processLauncher, RESULTS_DIR } from './harness.js';
 import { table } from './stats.js';
 
 export interface RunOptions {
@@ -29,8 +29,6 @@ export interface RunOptions {
    * Must be inside the project: the built entries import packages from its node_modules.
    */
   readonly outDir?: string;
-  /** Server and clients in this process: correctness only, the figures mean nothing. */
-  readonly inProcess?: boolean;
 }
 
 export interface RunOutcome {
@@ -56,7 +54,7 @@ export async function runBenchmarks(options: RunOptions): Promise<RunOutcome> {
   load.push(loadavg()[0]!);
   const reports: BenchReport[] = [];
   try {
-    const launcher = options.inProcess ? inProcessLauncher() : await processLauncher({ buildDir: join(outDir, 'build') });
+    const launcher = await processLauncher({ buildDir: join(outDir, 'build') });
     for (const name of names) {
       const benchmark = BENCHMARKS[name]!;
       const at = Date.now();

@@ -1,7 +1,7 @@
 /**
  * The bench server: a small purpose-built `ws` server on 127.0.0.1 speaking bench/protocol.ts.
- * The benchmarks run it in its own process (bench/server-main.ts, commands over IPC); the
- * in-process launcher runs it in the caller's. Either way it is driven through {@link BenchServerCore}.
+ * The benchmarks run it in its own process (bench/server-main.ts, commands over IPC), driven
+ * through {@link BenchServerCore}.
  *
  * Floods bypass `ws`'s sender: the frames are built once and written to the TCP socket in large
  * chunks, so the server costs next to nothing and the client is always the bottleneck.
@@ -26,7 +26,7 @@ export interface ServerStats {
   readonly halfOpen: number;
 }
 
-/** The server's controls, the same in-process and over IPC. */
+/** The server's controls, driven over IPC by the launcher. */
 export interface BenchServerCore {
   readonly port: number;
   stats(): ServerStats;
