@@ -2,6 +2,7 @@
  * Option validation shared by the factories: one place builds the `TypeError` text, so each check
  * costs only its own words in a browser bundle.
  */
+import { MAX_TIMER_MS } from './timer-limit.js';
 
 /**
  * Throws `TypeError("<owner>: <problem>")` unless `ok`. Internal helper.
@@ -11,4 +12,34 @@
  */
 export function checkOption(ok: boolean, owner: string, problem: string): asserts ok {
   if (!ok) throw new TypeError(`${owner}: ${problem}`);
+}
+
+/** Which durations a timing option takes, besides 1 to {@link MAX_TIMER_MS} ms. */
+export interface DurationRule {
+  /** What 0 means for this option ("off", "no pings"); absent: 0 is refused. */
+  readonly zero?: string;
+  /** What `Infinity` means ("never"); absent: `Infinity` is refused. */
+  readonly infinity?: string;
+}
+
+/**
+ * Throws `TypeError("<owner>: <option> must be a number of ms ... got <value>")` unless `value` is a
+ * duration a timer can keep (longer ones fire at once in browsers and Node, so a "keep for a month"
+ * value would act immediately instead). Internal helper.
+ *
+ * @example
+ * checkDuration(interval, 'heartbeat', 'interval', { zero: 'no pings' });
+ * // TypeError: heartbeat: interval must be a number of ms from 1 to 2147483647, or 0 (no pings), got -5
+ */
+export function checkDuration(value: unknown, owner: string, option: string, rule: DurationRule = {}): asserts value is number {
+  const usable =
+    typeof value === 'number' &&
+    ((value > 0 && value <= MAX_TIMER_MS) ||
+      (value === 0 && rule.zero !== undefined) ||
+      (value === Infinity && rule.infinity !== undefined));
+  if (usable) return;
+  const also = [rule.zero && `0 (${rule.zero})`, rule.infinity && `Infinity (${rule.infinity})`].filter(Boolean).join(' or ');
+  throw new TypeError(
+    `${owner}: ${option} must be a number of ms from 1 to ${MAX_TIMER_MS}${also && `, or ${also}`}, got ${String(value)}`,
+  );
 }

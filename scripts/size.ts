@@ -5,6 +5,9 @@
  * imported alone, to show tree-shaking. Exits with 1 when anything is over its budget, or when the
  * main entry imports anything but its peers (it must stay browser-safe: no `ws`, no Node built-ins).
  *
+ * `npm run size -- --by-file` also lists, for the main entry, the minified bytes each source file
+ * puts into the bundle (esbuild's metafile), largest first: where a size cut should start.
+ *
  * Sizes are measured from `lib/` (the same code `npm run build` emits to dist/esm); `spec/package/size.spec.ts`
  * asserts the same budgets in `npm test`. KB here means 1024 bytes.
  */
@@ -65,21 +68,36 @@ export const CHECKS: readonly SizeCheck[] = [
   })),
 ];
 
+/** esbuild's options for one check: the same for the sizes and for the per-file breakdown. */
+function buildOptions(check: SizeCheck): esbuild.BuildOptions & { write: false } {
+  return {
+    stdin: { contents: check.contents, resolveDir: root, loader: 'ts', sourcefile: `${check.name}.ts` },
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+    plugins: [peersOnly],
+  };
+}
+
+/** Minified bytes each source file puts into the bundle of `check`, largest first. */
+export async function bytesByFile(check: SizeCheck = CHECKS[0]!): Promise<Array<{ file: string; bytes: number }>> {
+  const output = await esbuild.build({ ...buildOptions(check), metafile: true });
+  const inputs = Object.values(output.metafile.outputs)[0]!.inputs;
+  return Object.entries(inputs)
+    .map(([file, { bytesInOutput }]) => ({ file, bytes: bytesInOutput }))
+    .filter(({ bytes }) => bytes > 0)
+    .sort((a, b) => b.bytes - a.bytes);
+}
+
 /** Bundles, minifies and gzips each check. Rejects if the code imports anything but the peers. */
 export async function measure(checks: readonly SizeCheck[] = CHECKS): Promise<SizeResult[]> {
   const results: SizeResult[] = [];
   for (const check of checks) {
-    const output = await esbuild.build({
-      stdin: { contents: check.contents, resolveDir: root, loader: 'ts', sourcefile: `${check.name}.ts` },
-      bundle: true,
-      minify: true,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      write: false,
-      logLevel: 'silent',
-      plugins: [peersOnly],
-    });
+    const output = await esbuild.build(buildOptions(check));
     const code = output.outputFiles[0]!.contents;
     results.push({ ...check, minified: code.length, gzipped: gzipSync(code, { level: 9 }).length });
   }
@@ -120,6 +138,10 @@ async function main(): Promise<void> {
     );
   }
   if (results.some((result) => result.gzipped > result.budget)) process.exitCode = 1;
+  if (process.argv.includes('--by-file')) {
+    console.log(`\nminified bytes per source file, ${CHECKS[0]!.name}:`);
+    for (const { file, bytes } of await bytesByFile()) console.log(`${String(bytes).padStart(8)}  ${file}`);
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
