@@ -1,74 +1,94 @@
-import type { Subscription } from 'rxjs';
-import type { AuthExchange } from './auth-exchange.js';
+import type { Observer, Subscription } from 'rxjs';
+import { tokenExpiry, type AuthExchange } from './auth-exchange.js';
+import type { DurationRule } from './check-option.js';
 import { clipText, SERVER_TEXT_LENGTH } from './clip-text.js';
 import { AuthClosedError, AuthRejectedError, AuthTimeoutError, ConnectionClosedError } from './errors.js';
 import type { InboundFrame } from './inbound-frame.js';
 import type { SocketConnection } from './socket-connection.js';
+import type { FrameEvent } from './socket-event.js';
+import { SocketLayer } from './socket-layer.js';
 import { tokenFrom } from './token-source.js';
 
 /** What a round does with a frame: it was the ack, the reject, or not ours. */
 export type RoundVerdict = 'ack' | 'reject' | 'other';
 
+/** The `timeout` of `authenticate` and `reauthOnExpiry`, for `checkDuration`. */
+export const DEADLINE: DurationRule = { zero: 'no deadline', infinity: 'no deadline' };
+
+/** No token yet, or no longer held (a token may be any value, `undefined` included). */
+const NONE = Symbol();
+
 /**
  * One auth exchange on one socket: fetch a token, send the auth frame as soon as the socket is
  * open, and wait for the ack within the deadline. Shared by `authenticate` (on connect) and
- * `reauthOnExpiry` (on the same socket later).
+ * `reauthOnExpiry` (on the same socket later). It observes the token stream itself (`next`,
+ * `error`): no observer closures per round. `#` names, because a minifier shortens those.
  */
 export class AuthRound {
-  private token: { value: unknown } | undefined;
+  #token: unknown = NONE;
   // The token's strings, kept until the round settles: a server that echoes the token in its
   // reject or close reason must not put it into an error message.
-  private secrets: readonly string[] = [];
-  private authFrameSentAt: number | undefined;
-  private tokenSubscription: Subscription | undefined;
-  private deadline: Subscription | undefined;
-  private settled = false;
-  private started = false;
+  #secrets: readonly string[] = [];
+  #sentAt: number | undefined; // when the auth frame went out, in the scheduler's clock
+  #fetch: Subscription | undefined;
+  #deadline: Subscription | undefined;
+  #settled = false;
+  #started = false;
+  readonly #exchange: AuthExchange;
+  readonly #connection: SocketConnection;
+  readonly #phase: 'authenticating' | 'reauthenticating';
+  readonly #downstream: Pick<Observer<unknown>, 'error'>;
 
   constructor(
-    private readonly exchange: AuthExchange,
-    private readonly connection: SocketConnection,
-    private readonly phase: 'authenticating' | 'reauthenticating',
-    private readonly fail: (error: unknown) => void,
-  ) {}
+    exchange: AuthExchange,
+    connection: SocketConnection,
+    phase: 'authenticating' | 'reauthenticating',
+    downstream: Pick<Observer<unknown>, 'error'>,
+  ) {
+    this.#exchange = exchange;
+    this.#connection = connection;
+    this.#phase = phase;
+    this.#downstream = downstream;
+  }
 
   /** Starts fetching the token; the frame goes out once both the token and an open socket exist. */
   fetchToken(): void {
-    this.tokenSubscription = tokenFrom(this.exchange.token, this.phase).subscribe({
-      next: (token) => {
-        this.token = { value: token };
-        this.sendIfReady();
-      },
-      error: (error: unknown) => this.settle(error),
-    });
+    this.#fetch = tokenFrom(this.#exchange.token, this.#phase).subscribe(this);
+  }
+
+  /** The token, from the token stream. */
+  next(token: unknown): void {
+    this.#token = token;
+    this.send();
+  }
+
+  /** The token stream failed (a `TokenProviderError`): the round fails with it. */
+  error(error: unknown): void {
+    this.settle(error);
   }
 
   /** Starts the ack deadline (on open, or at once for a re-auth) and sends if the token is here. */
   startDeadline(): void {
-    this.started = true;
-    if (this.exchange.timeout > 0 && Number.isFinite(this.exchange.timeout)) {
-      this.deadline = this.exchange.scheduler.schedule(
-        () => this.settle(new AuthTimeoutError(this.exchange.timeout, this.phase)),
-        this.exchange.timeout,
-      );
+    const { timeout, scheduler } = this.#exchange;
+    this.#started = true;
+    if (timeout > 0 && Number.isFinite(timeout)) {
+      this.#deadline = scheduler.schedule(() => this.settle(new AuthTimeoutError(timeout, this.#phase)), timeout);
     }
-    this.sendIfReady();
+    this.send();
   }
 
   /** Classifies an inbound frame; settles the round on its ack or reject. */
   handle(frame: InboundFrame): RoundVerdict {
-    if (this.settled || this.authFrameSentAt === undefined) return 'other';
-    if (this.exchange.isAck(frame)) {
+    const exchange = this.#exchange;
+    if (this.#settled || this.#sentAt === undefined) return 'other';
+    if (exchange.isAck(frame)) {
       this.settle(undefined);
       return 'ack';
     }
-    if (this.exchange.isReject(frame)) {
-      this.settle(
-        new AuthRejectedError(clipText(redact(this.exchange.rejectReason(frame.json), this.secrets), SERVER_TEXT_LENGTH), this.phase),
-      );
-      return 'reject';
-    }
-    return 'other';
+    if (!exchange.isReject(frame)) return 'other';
+    const reason = clipText(redact(exchange.rejectReason(frame.json), this.#secrets), SERVER_TEXT_LENGTH);
+    this.settle(new AuthRejectedError(reason, this.#phase));
+    return 'reject';
   }
 
   /**
@@ -78,69 +98,105 @@ export class AuthRound {
    * is no verdict on the payload and stays a plain `ConnectionClosedError`, retried as usual.
    */
   explainClose(error: unknown): unknown {
-    if (this.settled || this.authFrameSentAt === undefined || !(error instanceof ConnectionClosedError)) return error;
-    if (error instanceof AuthClosedError || !error.wasClean || NOT_ABOUT_AUTH.has(error.closeCode)) return error;
+    const sentAt = this.#sentAt;
+    if (this.#settled || sentAt === undefined || !(error instanceof ConnectionClosedError)) return error;
+    if (error instanceof AuthClosedError || !error.wasClean || NOT_ABOUT_AUTH.includes(error.closeCode)) return error;
     return new AuthClosedError(
       error.closeCode,
-      redact(error.reason, this.secrets),
+      redact(error.reason, this.#secrets),
       error.wasClean,
-      this.phase,
+      this.#phase,
       error.msSinceOpen,
-      this.exchange.scheduler.now() - this.authFrameSentAt,
+      this.#exchange.scheduler.now() - sentAt,
     );
   }
 
   /** Stops the token fetch and the deadline; nothing is left scheduled. */
   cancel(): void {
-    this.settled = true;
-    this.secrets = [];
-    this.tokenSubscription?.unsubscribe();
-    this.deadline?.unsubscribe();
+    this.#settled = true;
+    this.#secrets = [];
+    this.#fetch?.unsubscribe();
+    this.#deadline?.unsubscribe();
   }
 
-  private sendIfReady(): void {
-    if (!this.started || this.settled || this.token === undefined || this.authFrameSentAt !== undefined) return;
-    if (!this.connection.isOpen) return; // the close that follows reports it
+  private send(): void {
+    const token = this.#token;
+    const connection = this.#connection;
+    const exchange = this.#exchange;
+    // Once sent, the token is NONE again: one frame per round.
+    if (!this.#started || this.#settled || token === NONE) return;
+    if (!connection.isOpen) return; // the close that follows reports it
     try {
-      const token = this.token.value;
-      this.connection.sendFrame(this.exchange.message(token));
-      this.exchange.tokenExpiresAt = this.exchange.expiresAt(token);
-      this.secrets = secretsOf(token);
+      connection.sendFrame(exchange.message(token));
+      tokenExpiry.set(connection, exchange.expiresAt(token));
+      this.#secrets = secretsOf(token);
     } catch (error) {
       this.settle(error);
       return;
     }
-    this.token = undefined; // hold the secret no longer than needed
-    this.authFrameSentAt = this.exchange.scheduler.now();
+    this.#token = NONE; // hold the secret no longer than needed
+    this.#sentAt = exchange.scheduler.now();
   }
 
   private settle(error: unknown): void {
-    if (this.settled) return;
+    if (this.#settled) return;
     this.cancel();
-    if (error !== undefined) this.fail(error);
+    if (error !== undefined) this.#downstream.error(error);
+  }
+}
+
+/**
+ * The state both auth operators keep per subscription (see {@link SocketLayer}): the socket, its
+ * round, and the release of the app frames held during the round.
+ */
+export abstract class AuthLayer extends SocketLayer {
+  protected connection: SocketConnection | undefined;
+  protected round: AuthRound | undefined;
+  protected release: (() => void) | undefined;
+
+  // The socket is gone (or the consumer left): its round and held frames with it.
+  protected override stop(): void {
+    this.round?.cancel();
+    this.round = this.release = undefined;
+  }
+
+  override error(error: unknown): void {
+    super.error(this.round ? this.round.explainClose(error) : error);
+  }
+
+  /** Holds app frames on `connection` and returns a round there, for `this.round` (the caller starts it). */
+  protected begin(connection: SocketConnection, exchange: AuthExchange, phase: 'authenticating' | 'reauthenticating'): AuthRound {
+    this.release = connection.holdAppFrames();
+    return new AuthRound(exchange, connection, phase, this.subscriber);
+  }
+
+  /** The round's ack arrived: the socket is ready, held app frames go out, `authenticated` is emitted. */
+  protected authenticated(event: FrameEvent, reauth: boolean): void {
+    const { connection } = event;
+    this.round = undefined;
+    connection.phase = 'ready';
+    this.release?.();
+    this.release = undefined;
+    this.subscriber.next({ type: 'authenticated', connection, reauth });
   }
 }
 
 /** `text` with every secret replaced by `***` (before any clipping, so no part of one survives a cut). */
 function redact(text: string, secrets: readonly string[]): string {
-  let result = text;
-  for (const secret of secrets) result = result.split(secret).join('***');
-  return result;
+  return secrets.reduce((result, secret) => result.replaceAll(secret, '***'), text);
 }
 
 /**
  * The strings of a token worth hiding: the token itself, or the string fields (8 characters or
- * more, a few levels deep) of a token object such as `{ jwt, refreshToken }`.
+ * more, a few levels deep) of a token object such as `{ jwt, refreshToken }`. Shorter strings are
+ * test placeholders or field values ('Bearer', 'guest'), not secrets: hiding them would garble
+ * every reason that happens to contain them.
  */
 function secretsOf(token: unknown, depth = 0): string[] {
-  if (typeof token === 'string') return token.length >= MIN_SECRET_LENGTH ? [token] : [];
+  if (typeof token === 'string') return token.length >= 8 ? [token] : [];
   if (typeof token !== 'object' || token === null || depth > 3) return [];
   return Object.values(token).flatMap((value) => secretsOf(value, depth + 1));
 }
 
-// Shorter strings are test placeholders or field values ('Bearer', 'guest'), not secrets: hiding
-// them would garble every reason that happens to contain them.
-const MIN_SECRET_LENGTH = 8;
-
 /** Clean closes that say nothing about the auth payload: going away, restarting, try again later, bad gateway. */
-const NOT_ABOUT_AUTH = new Set([1001, 1012, 1013, 1014]);
+const NOT_ABOUT_AUTH = [1001, 1012, 1013, 1014];

@@ -62,33 +62,16 @@ export function backoffDelay(attempt: number, options: BackoffOptions): number {
   const { initialDelay, multiplier, jitter, random } = options;
   // `!(a <= b)` so that a NaN maxDelay falls back to the limit too.
   const maxDelay = !(options.maxDelay <= MAX_TIMER_MS) ? MAX_TIMER_MS : options.maxDelay;
-  const r = unit(random());
-  switch (jitter) {
-    case 'none':
-      return Math.round(exponentialCap(attempt, initialDelay, multiplier, maxDelay));
-    case 'full':
-      return Math.round(r * exponentialCap(attempt, initialDelay, multiplier, maxDelay));
-    case 'equal': {
-      const cap = exponentialCap(attempt, initialDelay, multiplier, maxDelay);
-      return Math.round(cap / 2 + (r * cap) / 2);
-    }
-    case 'decorrelated': {
-      // Clamp first: an unbounded previous delay times a zero random would be NaN.
-      const previous = Math.min(options.previousDelay ?? initialDelay, maxDelay);
-      return Math.round(Math.min(maxDelay, initialDelay + r * Math.max(0, previous * 3 - initialDelay)));
-    }
+  const drawn = random();
+  const r = drawn > 0 ? Math.min(drawn, 1) : 0; // clamped into [0, 1]; NaN counts as 0
+  if (jitter === 'decorrelated') {
+    // Clamp first: an unbounded previous delay times a zero random would be NaN.
+    const previous = Math.min(options.previousDelay ?? initialDelay, maxDelay);
+    return Math.round(Math.min(maxDelay, initialDelay + r * Math.max(0, previous * 3 - initialDelay)));
   }
-}
-
-/** `min(maxDelay, initialDelay * multiplier ** (attempt - 1))`, safe from `0 * Infinity` and overflow. */
-function exponentialCap(attempt: number, initialDelay: number, multiplier: number, maxDelay: number): number {
-  if (initialDelay === 0) return 0;
-  const exponent = Math.max(0, attempt - 1);
-  const raw = initialDelay * multiplier ** exponent; // may be Infinity for a large exponent
-  return raw < maxDelay ? raw : maxDelay;
-}
-
-/** A random draw clamped into `[0, 1]`; NaN counts as 0. */
-function unit(value: number): number {
-  return value > 0 ? Math.min(value, 1) : 0;
+  // min(maxDelay, initialDelay * multiplier ** (attempt - 1)); the power may be Infinity, and a
+  // zero initialDelay is 0 (not 0 * Infinity).
+  const raw = initialDelay && initialDelay * multiplier ** Math.max(0, attempt - 1);
+  const cap = raw < maxDelay ? raw : maxDelay;
+  return Math.round(jitter === 'none' ? cap : jitter === 'full' ? r * cap : cap / 2 + (r * cap) / 2);
 }

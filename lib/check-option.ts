@@ -29,17 +29,18 @@ export interface DurationRule {
  *
  * @example
  * checkDuration(interval, 'heartbeat', 'interval', { zero: 'no pings' });
- * // TypeError: heartbeat: interval must be a number of ms from 1 to 2147483647, or 0 (no pings), got -5
+ * // TypeError: heartbeat: interval must be a number of ms above 0 and at most 2147483647, or 0 (no pings), got -5
  */
-export function checkDuration(value: unknown, owner: string, option: string, rule: DurationRule = {}): asserts value is number {
-  const usable =
-    typeof value === 'number' &&
-    ((value > 0 && value <= MAX_TIMER_MS) ||
-      (value === 0 && rule.zero !== undefined) ||
-      (value === Infinity && rule.infinity !== undefined));
-  if (usable) return;
-  const also = [rule.zero && `0 (${rule.zero})`, rule.infinity && `Infinity (${rule.infinity})`].filter(Boolean).join(' or ');
+export function checkDuration(
+  value: unknown,
+  owner: string,
+  option: string,
+  { zero, infinity }: DurationRule = {},
+): asserts value is number {
+  if (typeof value === 'number' && ((value > 0 && value <= MAX_TIMER_MS) || (value === 0 && zero) || (value === Infinity && infinity)))
+    return;
+  const also = zero ? `0 (${zero})${infinity ? ` or Infinity (${infinity})` : ''}` : infinity && `Infinity (${infinity})`;
   throw new TypeError(
-    `${owner}: ${option} must be a number of ms from 1 to ${MAX_TIMER_MS}${also && `, or ${also}`}, got ${String(value)}`,
+    `${owner}: ${option} must be a number of ms above 0 and at most ${MAX_TIMER_MS}${also ? `, or ${also}` : ''}, got ${String(value)}`,
   );
 }

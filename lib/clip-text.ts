@@ -8,3 +8,8 @@ export function clipText(text: string, length: number): string {
 
 /** How much of a server-written text an error message keeps. */
 export const SERVER_TEXT_LENGTH = 200;
+
+/** Name and message of an error's cause, without anything else it may carry. */
+export function errorSummary(cause: unknown): string {
+  return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+}

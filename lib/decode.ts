@@ -17,10 +17,7 @@ export function decoderFor<A>(
   codec: t.Decoder<unknown, A> & { is?: t.Is<unknown>; encode?: unknown },
 ): (value: unknown, preview: () => string, size: number) => Decoded<A> {
   const accepts = fastPathFor(codec);
-  return (value, preview, size) => {
-    if (accepts !== undefined && accepts(value)) return { ok: true, value: value as A };
-    return decodeSlowly(codec, value, preview, size);
-  };
+  return (value, preview, size) => (accepts?.(value) ? { ok: true, value: value as A } : decodeSlowly(codec, value, preview, size));
 }
 
 /**
@@ -30,24 +27,23 @@ export function decoderFor<A>(
  * a hand-written recursive `is` on a deeply nested value), it says no, and `decode` has the last word.
  */
 export function fastPathFor(codec: { is?: t.Is<unknown>; encode?: unknown }): Guard | undefined {
-  if (codec.encode !== t.identity || typeof codec.is !== 'function') return undefined;
+  const { is } = codec;
+  if (codec.encode !== t.identity || typeof is !== 'function') return undefined;
   let guard = compiled.get(codec);
-  if (guard === undefined) {
+  if (!guard) {
     // Where code generation is forbidden, io-ts's own `is` (slower: shared generic combinators).
-    guard = generateGuard(codec as KnownCodec) ?? isThatNeverThrows(codec.is);
+    guard =
+      generateGuard(codec as KnownCodec) ??
+      ((value) => {
+        try {
+          return is(value);
+        } catch {
+          return false;
+        }
+      });
     compiled.set(codec, guard);
   }
   return guard;
-}
-
-function isThatNeverThrows(is: t.Is<unknown>): Guard {
-  return (value) => {
-    try {
-      return is(value);
-    } catch {
-      return false;
-    }
-  };
 }
 
 /** One guard per codec, however many sessions decode with it. */
@@ -59,41 +55,37 @@ const compiled = new WeakMap<object, Guard>();
  * frame) is a rejected frame too, with one issue naming what it threw.
  */
 export function decodeSlowly<A>(codec: t.Decoder<unknown, A>, value: unknown, preview: () => string, size: number): Decoded<A> {
-  let result: t.Validation<A>;
+  let issues: string[];
   try {
-    result = codec.decode(value);
+    const result = codec.decode(value);
+    if (result._tag === 'Right') return { ok: true, value: result.right };
+    issues = result.left.map(describeIssue);
   } catch (thrown) {
-    return { ok: false, error: new DecodeError('schema', [describeThrow(thrown)], previewSafely(preview), size) };
+    issues = [describeThrow(thrown)];
   }
-  if (result._tag === 'Right') return { ok: true, value: result.right };
-  return { ok: false, error: new DecodeError('schema', result.left.map(describeIssue), previewSafely(preview), size) };
-}
-
-// A preview built from a value (JSON.stringify of a deeply nested or cyclic one) may throw: a
-// rejected frame must still become a DecodeError, never an exception.
-function previewSafely(preview: () => string): string {
+  let shown: string;
+  // A preview built from a value (JSON.stringify of a deeply nested or cyclic one) may throw: a
+  // rejected frame must still become a DecodeError, never an exception.
   try {
-    return preview();
+    shown = preview();
   } catch {
-    return '(no preview: the value cannot be serialized)';
+    shown = '(no preview: the value cannot be serialized)';
   }
+  return { ok: false, error: new DecodeError('schema', issues, shown, size) };
 }
-
-/** Longest part of a codec's own error message that reaches an issue. */
-const THROWN_MESSAGE_LENGTH = 120;
 
 /**
  * The issue of a codec that threw: the error's name and the first line of its message, clipped
- * (a codec may put the value it was given in its message). Reading a hostile thrown object may
- * throw again: that is reported too, never rethrown.
+ * to 120 characters (a codec may put the value it was given in its message). Reading a hostile
+ * thrown object may throw again: that is reported too, never rethrown.
  */
 export function describeThrow(thrown: unknown): string {
   let what: string;
   try {
     if (thrown instanceof Error) {
-      const message = String(thrown.message).split('\n', 1)[0]!;
-      const clipped = clipText(message, THROWN_MESSAGE_LENGTH);
-      what = clipped ? `${String(thrown.name)}: ${clipped}` : String(thrown.name);
+      const message = clipText(String(thrown.message).split('\n', 1)[0]!, 120);
+      const name = String(thrown.name);
+      what = message ? `${name}: ${message}` : name;
     } else {
       what = summarize(thrown);
     }
@@ -104,47 +96,38 @@ export function describeThrow(thrown: unknown): string {
 }
 
 /** One line per failed field: where, what was expected, what came (secrets-safe summary). */
-export function describeIssue(error: t.ValidationError): string {
+export function describeIssue({ context, value }: t.ValidationError): string {
   // Record keys come from the frame: a long one (it may be a token) is named by its length only.
   const path = clipText(
-    error.context
-      .map((entry) => entry.key)
+    context
+      .map(({ key }) => key)
       .filter((key) => key !== '')
-      .map((key) => (key.length <= PATH_KEY_LENGTH ? key : `<a key of ${key.length} characters>`))
+      .map((key) => (key.length > 24 ? `<a key of ${key.length} characters>` : key))
       .join('.'),
-    PATH_LENGTH,
+    160,
   );
-  const expected = error.context[error.context.length - 1]?.type.name ?? 'unknown';
-  return `at ${path ? `.${path}` : '(root)'}: expected ${expected}, got ${summarize(error.value)}`;
+  return `at ${path ? `.${path}` : '(root)'}: expected ${context.at(-1)?.type.name ?? 'unknown'}, got ${summarize(value)}`;
 }
-
-const PATH_KEY_LENGTH = 24;
-const PATH_LENGTH = 160;
 
 /**
  * A short description of a value that never reproduces a long string: a token in a frame must not
  * end up in an error message or a log.
  */
 function summarize(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (value === null) return 'null';
-  if (typeof value === 'string') return value.length <= 16 ? JSON.stringify(value) : `a string of ${value.length} characters`;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  return `an ${typeof value}`;
+  if (typeof value === 'string') return value.length > 16 ? `a string of ${value.length} characters` : JSON.stringify(value);
+  if (value == null || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return Array.isArray(value) ? `an array of ${value.length}` : `an ${typeof value}`;
 }
 
 /** The io-ts codec classes the guard compiler knows, by their `_tag`, with the fields it reads. */
 type KnownCodec = t.Mixed & {
   readonly _tag?: string;
-  readonly props?: Record<string, t.Mixed>;
-  readonly type?: t.Mixed;
-  readonly types?: readonly t.Mixed[];
+  readonly props?: Record<string, KnownCodec>;
+  readonly type?: KnownCodec;
+  readonly types?: readonly KnownCodec[];
   readonly value?: unknown;
   readonly predicate?: (value: unknown) => boolean;
 };
-
-const hasOwn = Object.prototype.hasOwnProperty;
 
 /**
  * Generates the guard's source: one function per object, array or union node, with field names as
@@ -161,100 +144,91 @@ const hasOwn = Object.prototype.hasOwnProperty;
 function generateGuard(root: KnownCodec): Guard | undefined {
   const functions: string[] = [];
   const externals: unknown[] = [];
-  const external = (value: unknown) => `e[${externals.push(value) - 1}]`;
-  const isRecordSource = (v: string) => `(${v} !== null && typeof ${v} === 'object' && !Array.isArray(${v}))`;
-
   const names = new Map<KnownCodec, string>();
+  const external = (value: unknown) => `e[${externals.push(value) - 1}]`;
+  const isRecord = "v!==null&&typeof v==='object'&&!Array.isArray(v)";
 
   /**
    * Emits a function `g<n>(v)` for `codec` and returns its name; once per codec, so a codec object
    * that contains itself compiles to a recursive function instead of recursing here forever.
    */
   const emit = (codec: KnownCodec): string => {
-    const known = names.get(codec);
-    if (known !== undefined) return known;
-    const name = `g${functions.length}`;
-    names.set(codec, name);
-    functions.push('');
-    functions[Number(name.slice(1))] = `function ${name}(v) { return ${body(codec)}; }`;
+    let name = names.get(codec);
+    if (name === undefined) {
+      const index = functions.push('') - 1;
+      names.set(codec, (name = `g${index}`));
+      functions[index] = `function ${name}(v){return ${body(codec)}}`;
+    }
     return name;
   };
-  /** The check of a node against the value in `v` (an identifier or a property read). */
+  /** The check of a node against the value in `v` (an identifier or a property read): one operand of `&&` or `||`. */
   const check = (codec: KnownCodec, v: string): string => {
-    switch (codec._tag) {
+    const tag = codec._tag;
+    switch (tag) {
       case 'StringType':
-        return `typeof ${v} === 'string'`;
       case 'NumberType':
-        return `typeof ${v} === 'number'`;
       case 'BooleanType':
-        return `typeof ${v} === 'boolean'`;
+        return `typeof ${v}==='${tag.slice(0, -4).toLowerCase()}'`;
       case 'NullType':
-        return `${v} === null`;
+        return `${v}===null`;
       case 'UndefinedType':
       case 'VoidType':
-        return `${v} === undefined`;
+        return `${v}===void 0`;
       case 'UnknownType':
       case 'AnyType':
         return 'true';
-      case 'LiteralType':
-        return typeof codec.value === 'string' || typeof codec.value === 'boolean'
-          ? `${v} === ${JSON.stringify(codec.value)}`
-          : `${v} === ${external(codec.value)}`;
+      case 'LiteralType': {
+        const { value } = codec;
+        return `${v}===${typeof value === 'string' || typeof value === 'boolean' ? JSON.stringify(value) : external(value)}`;
+      }
       case 'ExactType':
       case 'ReadonlyType':
-        return check(codec.type as KnownCodec, v);
-      default:
-        return `${emit(codec)}(${v})`;
+        return check(codec.type!, v);
     }
+    return `${emit(codec)}(${v})`;
   };
   /** The body of a function node, checking its argument `v`. */
   const body = (codec: KnownCodec): string => {
-    switch (codec._tag) {
+    const tag = codec._tag;
+    switch (tag) {
       case 'AnyDictionaryType':
-        return isRecordSource('v');
+        return isRecord;
       case 'AnyArrayType':
         return 'Array.isArray(v)';
       case 'ArrayType':
       case 'ReadonlyArrayType':
-        return `Array.isArray(v) && v.every(${emit(codec.type as KnownCodec)})`;
-      case 'InterfaceType': {
-        const fields = Object.entries(codec.props!).map(([key, field]) => {
-          const read = `v[${JSON.stringify(key)}]`;
-          // A missing field is absent, not undefined: only matters for a field that accepts undefined.
-          return `(${read} !== undefined || h.call(v, ${JSON.stringify(key)})) && ${check(field as KnownCodec, read)}`;
-        });
-        return [isRecordSource('v'), ...fields].join(' && ');
-      }
-      case 'PartialType': {
-        const fields = Object.entries(codec.props!).map(([key, field]) => {
-          const read = `v[${JSON.stringify(key)}]`;
-          return `(${read} === undefined || ${check(field as KnownCodec, read)})`;
-        });
-        return [isRecordSource('v'), ...fields].join(' && ');
-      }
+        return `Array.isArray(v)&&v.every(${emit(codec.type!)})`;
+      case 'InterfaceType':
+      case 'PartialType':
+        return [
+          isRecord,
+          ...Object.entries(codec.props!).map(([key, field]) => {
+            const literal = JSON.stringify(key);
+            const read = `v[${literal}]`;
+            // A missing field is absent, not undefined: only matters for a field that accepts undefined.
+            return tag === 'PartialType'
+              ? `(${read}===void 0||${check(field, read)})`
+              : `(${read}!==void 0||h.call(v,${literal}))&&${check(field, read)}`;
+          }),
+        ].join('&&');
       case 'RefinementType':
-        return `${check(codec.type as KnownCodec, 'v')} && ${external(codec.predicate)}(v)`;
+        return `${check(codec.type!, 'v')}&&${external(codec.predicate)}(v)`;
       case 'UnionType':
-        return codec.types!.map((member) => `(${check(member as KnownCodec, 'v')})`).join(' || ') || 'false';
+        return codec.types!.map((member) => check(member, 'v')).join('||') || 'false';
       case 'IntersectionType':
-        return codec.types!.map((member) => `(${check(member as KnownCodec, 'v')})`).join(' && ') || 'true';
-      default: {
-        const codecRef = external(codec);
-        return `${codecRef}.is(v)`;
-      }
+        return codec.types!.map((member) => check(member, 'v')).join('&&') || 'true';
     }
+    return `${external(codec)}.is(v)`;
   };
 
   try {
     const entry = emit(root);
     // One try around the whole check (free on the valid path in V8): an external predicate or `is`
     // that throws, or a stack overflow in one on a deeply nested value, means "no", never a crash.
-    const guard = `function guard(v) { try { return ${entry}(v); } catch { return false; } }`;
-    const build = new Function('e', 'h', `'use strict';\n${functions.join('\n')}\n${guard}\nreturn guard;`) as (
-      externals: unknown[],
-      hasOwnProperty: typeof hasOwn,
-    ) => Guard;
-    return build(externals, hasOwn);
+    return new Function('e', 'h', `'use strict';${functions.join('')}return function guard(v){try{return ${entry}(v)}catch{return false}}`)(
+      externals,
+      Object.prototype.hasOwnProperty,
+    ) as Guard;
   } catch {
     // Code generation forbidden, or a codec structure we cannot read: io-ts's own `is` instead.
     return undefined;

@@ -1,3 +1,5 @@
+import { errorSummary } from './clip-text.js';
+
 /**
  * Every failure a user must tell apart has its own class, a fixed `name`, a stable `code` and a
  * readonly payload. Check with `instanceof`. No message here ever contains a token.
@@ -251,7 +253,7 @@ export class SocketNotOpenError extends SocketPipelineError {
   override readonly name = 'SocketNotOpenError';
   readonly code = 'NOT_OPEN';
   constructor(/** The socket's readyState at the time. */ readonly readyState: number) {
-    super(`cannot send: the socket is ${READY_STATE_NAMES[readyState] ?? readyState}, not OPEN`);
+    super(`cannot send: the socket is ${['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'][readyState] ?? readyState}, not OPEN`);
   }
 }
 
@@ -267,10 +269,7 @@ export class WebSocketUnavailableError extends SocketPipelineError {
   override readonly name = 'WebSocketUnavailableError';
   readonly code = 'NO_WEBSOCKET';
   constructor() {
-    super(
-      'no WebSocket implementation: this runtime has no global WebSocket. ' +
-        "In Node < 22 pass one: fromWebSocket(url, { WebSocketCtor: WebSocket }) with `import { WebSocket } from 'ws'`",
-    );
+    super("no global WebSocket in this runtime (Node < 22 has none): pass one as WebSocketCtor, e.g. `import { WebSocket } from 'ws'`");
   }
 }
 
@@ -298,12 +297,10 @@ export class RetryExhaustedError extends SocketPipelineError {
   }
 }
 
-const READY_STATE_NAMES: Record<number, string> = { 0: 'CONNECTING', 1: 'OPEN', 2: 'CLOSING', 3: 'CLOSED' };
-
 function describeClose(code: number, reason: string, phase: ConnectionPhase, msSinceOpen: number | undefined): string {
   const what = describeCode(code, reason);
   if (msSinceOpen === undefined) {
-    return `the connection failed before it opened (${what}): check the URL and that the server is reachable`;
+    return `the connection failed before it opened (${what}): check the URL, the network and that the server is up`;
   }
   return `the connection closed (${what}) while ${phase}, ${msSinceOpen} ms after it opened`;
 }
@@ -324,12 +321,6 @@ function describeDecode(kind: DecodeError['kind'], issues: readonly string[], si
     case 'schema':
       return `a frame does not match the codec: ${issues.slice(0, 3).join('; ')}${issues.length > 3 ? ` (+${issues.length - 3} more)` : ''}`;
   }
-}
-
-/** Name and message of a cause, without anything else it may carry. */
-function errorSummary(cause: unknown): string {
-  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
-  return String(cause);
 }
 
 /**
@@ -356,20 +347,20 @@ export class FrameRejectedError extends ConnectionClosedError {
     msSinceOpen: number | undefined,
   ) {
     const closeCode = kind === 'too-large' ? 1009 : kind === 'invalid-utf8' ? 1007 : 1002;
+    const what =
+      kind === 'too-large'
+        ? 'over its size limit'
+        : kind === 'invalid-utf8'
+          ? 'text that is not valid UTF-8'
+          : 'not a valid WebSocket frame';
     super(
       closeCode,
       '',
       false,
       phase,
       msSinceOpen,
-      `an inbound frame was refused by the WebSocket (${FRAME_REJECTION[kind]}) and the connection dropped (${closeCode}) ` +
+      `the WebSocket refused an inbound frame (${what}) and dropped the connection (${closeCode}) ` +
         `while ${phase}: check the server's frames${kind === 'too-large' ? ", or raise the socket's maxPayload" : ''}`,
     );
   }
 }
-
-const FRAME_REJECTION: Readonly<Record<FrameRejectedError['kind'], string>> = {
-  'too-large': 'over its size limit',
-  'invalid-utf8': 'text that is not valid UTF-8',
-  protocol: 'not a valid WebSocket frame',
-};

@@ -28,8 +28,6 @@ export function frameTest(matcher: FrameMatcher): (frame: InboundFrame) => boole
 
 /** Validates a matcher option at operator creation, naming the option when it is unusable. */
 export function assertMatcher(matcher: unknown, option: string): asserts matcher is FrameMatcher {
-  const usable =
-    typeof matcher === 'function' ||
-    (typeof matcher === 'object' && matcher !== null && typeof (matcher as { is?: unknown }).is === 'function');
+  const usable = typeof matcher === 'function' || typeof (matcher as { is?: unknown } | null)?.is === 'function';
   if (!usable) throw new TypeError(`${option} must be an io-ts codec or a predicate function`);
 }

@@ -65,15 +65,28 @@ export interface FromWebSocketConfig {
  */
 export function fromWebSocket(url: string | (() => string), config: FromWebSocketConfig = {}): Observable<SocketEvent> {
   const {
+    WebSocketCtor,
     protocols,
     serialize = JSON.stringify,
     maxFrameBytes = 1024 * 1024,
     allowInsecure = false,
     scheduler = asyncScheduler,
   } = config ?? {};
-  validate(url, config ?? {});
+  // Checked with the defaults in place: each default passes its own check, so only what the app
+  // passed can fail (null too: a default replaces undefined only).
+  if (typeof url === 'string') assertUrl(url, allowInsecure === true);
+  else check(typeof url === 'function', 'url must be a string or a function returning one');
+  check(WebSocketCtor === undefined || typeof WebSocketCtor === 'function', 'WebSocketCtor must be a WebSocket constructor');
+  check(
+    protocols === undefined || [protocols].flat().every((name) => typeof name === 'string'),
+    'protocols must be a string or an array of strings',
+  );
+  check(typeof serialize === 'function', 'serialize must be a function');
+  check(maxFrameBytes > 0, `maxFrameBytes must be a positive number, got ${String(maxFrameBytes)}`);
+  check(typeof allowInsecure === 'boolean', 'allowInsecure must be a boolean');
+  check(typeof (scheduler as Partial<SchedulerLike> | null)?.now === 'function', 'scheduler must be an RxJS scheduler');
   return new Observable<SocketEvent>((subscriber) => {
-    const Ctor = config.WebSocketCtor ?? (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
+    const Ctor = WebSocketCtor ?? (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
     if (!Ctor) {
       subscriber.error(new WebSocketUnavailableError());
       return;
@@ -125,36 +138,12 @@ function noop(): void {}
 function frameRejection(event: unknown): FrameRejectedError['kind'] | undefined {
   const code = (event as { error?: { code?: unknown } } | null)?.error?.code;
   if (typeof code !== 'string' || !code.startsWith('WS_ERR_')) return undefined;
-  if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || code === 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH') return 'too-large';
-  if (code === 'WS_ERR_INVALID_UTF8') return 'invalid-utf8';
-  return 'protocol';
-}
-
-function validate(url: unknown, config: FromWebSocketConfig): void {
-  const { WebSocketCtor, protocols, serialize, maxFrameBytes, allowInsecure, scheduler } = config;
-  if (typeof url === 'string') assertUrl(url, allowInsecure === true);
-  else check(typeof url === 'function', 'url must be a string or a function returning one');
-  check(isAbsentOr(WebSocketCtor, 'function'), 'WebSocketCtor must be a WebSocket constructor');
-  const protocolList = typeof protocols === 'string' ? [protocols] : protocols;
-  check(
-    protocolList === undefined || (Array.isArray(protocolList) && protocolList.every((name) => typeof name === 'string')),
-    'protocols must be a string or an array of strings',
-  );
-  check(isAbsentOr(serialize, 'function'), 'serialize must be a function');
-  check(maxFrameBytes === undefined || maxFrameBytes > 0, `maxFrameBytes must be a positive number, got ${String(maxFrameBytes)}`);
-  check(isAbsentOr(allowInsecure, 'boolean'), 'allowInsecure must be a boolean');
-  check(
-    scheduler === undefined || typeof (scheduler as { now?: unknown } | null)?.now === 'function',
-    'scheduler must be an RxJS scheduler',
-  );
+  if (/^WS_ERR_UNSUPPORTED_(DATA_PAYLOAD|MESSAGE)_LENGTH$/.test(code)) return 'too-large';
+  return code === 'WS_ERR_INVALID_UTF8' ? 'invalid-utf8' : 'protocol';
 }
 
 function check(ok: boolean, problem: string): asserts ok {
   checkOption(ok, 'fromWebSocket', problem);
-}
-
-function isAbsentOr(value: unknown, type: 'function' | 'boolean'): boolean {
-  return value === undefined || typeof value === type;
 }
 
 /**

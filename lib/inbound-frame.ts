@@ -35,9 +35,10 @@ export class InboundFrame {
 
   /** Length of a text frame in UTF-16 code units, or byte length of a binary one. */
   get size(): number {
-    const data = this.data as { length?: number; byteLength?: number; size?: number };
-    if (typeof this.data === 'string') return this.data.length;
-    return data.byteLength ?? data.size ?? data.length ?? 0;
+    const { data } = this;
+    if (typeof data === 'string') return data.length;
+    const binary = data as { length?: number; byteLength?: number; size?: number };
+    return binary.byteLength ?? binary.size ?? binary.length ?? 0;
   }
 
   /** The parsed JSON value, or {@link NOT_JSON} when the frame is binary, too large or not JSON. */
@@ -57,24 +58,24 @@ export class InboundFrame {
     return typeof this.data === 'string' ? this.data.slice(0, PREVIEW_LENGTH) : `<binary ${this.size} bytes>`;
   }
 
+  // Not a `#` method: V8 would give every frame an extra brand slot for it.
   private parse(): void {
-    if (typeof this.data !== 'string') {
-      this.fail('binary');
-    } else if (this.data.length > this.maxBytes) {
-      this.fail('too-large');
-    } else {
+    const { data } = this;
+    let kind: DecodeError['kind'];
+    if (typeof data !== 'string') kind = 'binary';
+    else if (data.length > this.maxBytes) kind = 'too-large';
+    else {
       try {
-        this.parsed = JSON.parse(this.data);
+        this.parsed = JSON.parse(data);
+        return;
       } catch {
-        this.fail('json');
+        kind = 'json';
       }
     }
-  }
-
-  private fail(kind: DecodeError['kind']): void {
     this.parsed = NOT_JSON;
     this.failure = new DecodeError(kind, [], kind === 'too-large' ? '' : this.preview(), this.size);
   }
 }
 
-const UNPARSED = Symbol('UNPARSED');
+// Pure: an operator that only reads NOT_JSON does not keep it in its bundle.
+const UNPARSED = /* @__PURE__ */ Symbol('UNPARSED');

@@ -35,16 +35,20 @@ export class SocketConnection {
   phase: ConnectionPhase = 'connecting';
   /** `scheduler.now()` when the socket opened; `undefined` before. */
   openedAt: number | undefined;
-  private holds = 0;
-  private readonly heldFrames: string[] = [];
+  /** The underlying socket. Prefer the methods here, which keep the send rules. */
+  readonly socket: WebSocketLike;
+  /** Clock for `msSinceOpen`; the virtual one in marble tests. */
+  readonly scheduler: SchedulerLike;
+  // `#` names: a minifier shortens them (not TypeScript's `private` ones), and they stay private.
+  #holds = 0;
+  readonly #heldFrames: string[] = [];
+  readonly #serialize: Serializer;
 
-  constructor(
-    /** The underlying socket. Prefer the methods here, which keep the send rules. */
-    readonly socket: WebSocketLike,
-    /** Clock for `msSinceOpen`; the virtual one in marble tests. */
-    readonly scheduler: SchedulerLike,
-    private readonly serialize: Serializer = JSON.stringify,
-  ) {}
+  constructor(socket: WebSocketLike, scheduler: SchedulerLike, serialize: Serializer = JSON.stringify) {
+    this.socket = socket;
+    this.scheduler = scheduler;
+    this.#serialize = serialize;
+  }
 
   /** Whether the socket is OPEN, so a frame written now is really sent. */
   get isOpen(): boolean {
@@ -53,7 +57,7 @@ export class SocketConnection {
 
   /** App frames waiting for holds to be released. */
   get heldCount(): number {
-    return this.heldFrames.length;
+    return this.#heldFrames.length;
   }
 
   /** Milliseconds since the socket opened, `undefined` if it never did. */
@@ -63,7 +67,7 @@ export class SocketConnection {
 
   /** Writes a protocol frame now. Throws {@link SocketNotOpenError} unless the socket is OPEN. */
   sendFrame(value: unknown): void {
-    this.write(typeof value === 'string' ? value : this.serialize(value));
+    write(this, typeof value === 'string' ? value : this.#serialize(value));
   }
 
   /**
@@ -71,21 +75,21 @@ export class SocketConnection {
    * traffic. Throws {@link SocketNotOpenError} once the socket is closing or closed.
    */
   send(value: unknown): void {
-    const frame = typeof value === 'string' ? value : this.serialize(value);
+    const frame = typeof value === 'string' ? value : this.#serialize(value);
     if (this.socket.readyState > ReadyState.OPEN) throw new SocketNotOpenError(this.socket.readyState);
-    if (this.holds > 0) this.heldFrames.push(frame);
-    else this.write(frame);
+    if (this.#holds > 0) this.#heldFrames.push(frame);
+    else write(this, frame);
   }
 
   /** Holds app frames until the returned release is called (releasing twice is harmless). */
   holdAppFrames(): () => void {
-    this.holds++;
+    this.#holds++;
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.holds--;
-      this.flush();
+      this.#holds--;
+      while (this.#holds === 0 && this.#heldFrames.length > 0 && this.isOpen) write(this, this.#heldFrames.shift()!);
     };
   }
 
@@ -103,15 +107,10 @@ export class SocketConnection {
     if (typeof this.socket.terminate === 'function') this.socket.terminate();
     else this.close(code, reason);
   }
+}
 
-  private flush(): void {
-    while (this.holds === 0 && this.heldFrames.length > 0 && this.isOpen) {
-      this.write(this.heldFrames.shift()!);
-    }
-  }
-
-  private write(frame: string): void {
-    if (!this.isOpen) throw new SocketNotOpenError(this.socket.readyState);
-    this.socket.send(frame);
-  }
+/** Writes `frame` now; a module function, since a `#method` would add a hidden field to every connection. */
+function write(connection: SocketConnection, frame: string): void {
+  if (!connection.isOpen) throw new SocketNotOpenError(connection.socket.readyState);
+  connection.socket.send(frame);
 }

@@ -1,6 +1,6 @@
 import { Observable, type MonoTypeOperatorFunction, type Subscriber } from 'rxjs';
-import { LayerSubscriber } from './layer-subscriber.js';
-import type { SocketEvent } from './socket-event.js';
+import { LayerSubscriber, type Downstream } from './layer-subscriber.js';
+import type { AuthenticatedEvent, OpenEvent, SocketEvent } from './socket-event.js';
 
 /**
  * One subscription's state in an operator over socket events: it observes the source and owns the
@@ -8,8 +8,11 @@ import type { SocketEvent } from './socket-event.js';
  * closures, so thousands of sessions share its methods, and subscribed to the source as it is (see
  * {@link LayerSubscriber}): memory per session, see bench/RESULTS.md. A throw from `handle` (user
  * code: matchers, frame builders, reason extractors) errors the output with what it threw.
+ *
+ * LayerSubscriber itself, typed for socket events: an empty subclass would only add bytes.
  */
-export abstract class SocketLayer extends LayerSubscriber<SocketEvent, SocketEvent> {}
+export const SocketLayer: abstract new (subscriber: Downstream<SocketEvent>) => LayerSubscriber<SocketEvent, SocketEvent> = LayerSubscriber;
+export type SocketLayer = LayerSubscriber<SocketEvent, SocketEvent>;
 
 /** The operator that gives each subscription its own layer, torn down with the subscription. */
 export function socketLayer(create: (subscriber: Subscriber<SocketEvent>) => SocketLayer): MonoTypeOperatorFunction<SocketEvent> {
@@ -19,4 +22,9 @@ export function socketLayer(create: (subscriber: Subscriber<SocketEvent>) => Soc
       source.subscribe(layer);
       return layer;
     });
+}
+
+/** The session is up: acknowledged by the server, or open with no `authenticate` in the pipe. */
+export function isReady(event: SocketEvent): event is AuthenticatedEvent | OpenEvent {
+  return event.type === 'authenticated' || (event.type === 'open' && event.connection.phase === 'ready');
 }

@@ -7,13 +7,3 @@
  * setTimeout(refreshToken, Math.min(expiresAt - Date.now() - 60_000, MAX_TIMER_MS));
  */
 export const MAX_TIMER_MS = 2_147_483_647;
-
-/**
- * Whether `ms` is a usable duration for a session timer: above `min` (or equal to it when
- * `minIncluded`), at most {@link MAX_TIMER_MS}, or `Infinity` where the option reads it as "never".
- */
-export function isTimerMs(ms: unknown, { min, minIncluded }: { readonly min: number; readonly minIncluded: boolean }): boolean {
-  if (typeof ms !== 'number') return false;
-  if (ms === Infinity) return true;
-  return (minIncluded ? ms >= min : ms > min) && ms <= MAX_TIMER_MS;
-}

@@ -1,4 +1,4 @@
-import { defer, from, isObservable, Observable, of, take, throwError, catchError, defaultIfEmpty, mergeMap } from 'rxjs';
+import { catchError, defer, from, isObservable, Observable, of, take, throwIfEmpty } from 'rxjs';
 import { TokenProviderError, type ConnectionPhase } from './errors.js';
 
 /**
@@ -13,8 +13,6 @@ import { TokenProviderError, type ConnectionPhase } from './errors.js';
  */
 export type TokenSource<TToken = string> = TToken | (() => TToken | PromiseLike<TToken> | Observable<TToken>);
 
-const NO_TOKEN = Symbol('NO_TOKEN');
-
 /**
  * One fresh token per subscription. Failures (throw, rejection, error, completion without a value)
  * become a {@link TokenProviderError}, whose message never contains a token.
@@ -22,14 +20,15 @@ const NO_TOKEN = Symbol('NO_TOKEN');
 export function tokenFrom<TToken>(source: TokenSource<TToken>, phase: ConnectionPhase): Observable<TToken> {
   return defer(() => {
     const value = typeof source === 'function' ? (source as () => unknown)() : source;
-    if (isObservable(value)) return value as Observable<TToken>;
-    if (isPromiseLike(value)) return from(value as PromiseLike<TToken>);
-    return of(value as TToken);
+    // `of`, not `from`, for a plain token: a string is iterable, and would come one letter at a time.
+    const isPromiseLike = typeof (value as { then?: unknown } | null)?.then === 'function';
+    return (isObservable(value) ? value : isPromiseLike ? from(value as PromiseLike<unknown>) : of(value)) as Observable<TToken>;
   }).pipe(
     take(1),
-    defaultIfEmpty(NO_TOKEN),
-    mergeMap((token) => (token === NO_TOKEN ? throwError(() => new Error('it completed without a token')) : of(token as TToken))),
-    catchError((error: unknown) => throwError(() => new TokenProviderError(phase, error))),
+    throwIfEmpty(() => new Error('it completed without a token')),
+    catchError((error: unknown) => {
+      throw new TokenProviderError(phase, error);
+    }),
   );
 }
 
@@ -47,20 +46,12 @@ export function jwtExpiresAt(token: unknown): number | undefined {
   const parts = token.split('.');
   if (parts.length !== 3) return undefined;
   try {
-    const payload = JSON.parse(decodeBase64Url(parts[1]!)) as { exp?: unknown };
-    return typeof payload.exp === 'number' && Number.isFinite(payload.exp) ? payload.exp * 1000 : undefined;
+    // base64url to base64 (atob needs no `=` padding: forgiving-base64); the payload is UTF-8.
+    const binary = atob(parts[1]!.replace(/-/g, '+').replace(/_/g, '/'));
+    const payload = new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+    const { exp } = JSON.parse(payload) as { exp?: unknown };
+    return Number.isFinite(exp) ? (exp as number) * 1000 : undefined;
   } catch {
     return undefined;
   }
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
-}
-
-function decodeBase64Url(segment: string): string {
-  const base64 = segment.replace(/-/g, '+').replace(/_/g, '/');
-  const binary = atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4));
-  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
-  return new TextDecoder().decode(bytes);
 }

@@ -11,7 +11,7 @@ describe('checkDuration', () => {
     for (const value of [0, Infinity, 2_147_483_648, -1, NaN, '100', undefined]) {
       expect(() => checkDuration(value, 'op', 'delay'), String(value)).to.throw(
         TypeError,
-        `op: delay must be a number of ms from 1 to 2147483647, got ${String(value)}`,
+        `op: delay must be a number of ms above 0 and at most 2147483647, got ${String(value)}`,
       );
     }
   });
@@ -22,7 +22,7 @@ describe('checkDuration', () => {
     expect(() => checkDuration(Infinity, 'op', 'delay', rule)).not.to.throw();
     expect(() => checkDuration(-1, 'op', 'delay', rule)).to.throw(
       TypeError,
-      'op: delay must be a number of ms from 1 to 2147483647, or 0 (off) or Infinity (never), got -1',
+      'op: delay must be a number of ms above 0 and at most 2147483647, or 0 (off) or Infinity (never), got -1',
     );
     expect(() => checkDuration(Infinity, 'op', 'delay', { zero: 'off' })).to.throw(TypeError, ', or 0 (off), got Infinity');
   });

@@ -1,12 +1,11 @@
 import { asyncScheduler, type MonoTypeOperatorFunction, type SchedulerLike, type Subscriber } from 'rxjs';
-import { socketLayer, SocketLayer } from '../socket-layer.js';
-import { defaultRejectReason, registerAuthExchange, type AuthExchange } from '../auth-exchange.js';
-import { AuthRound } from '../auth-round.js';
+import { socketLayer } from '../socket-layer.js';
+import { authExchanges, defaultRejectReason, type AuthExchange } from '../auth-exchange.js';
+import { AuthLayer, DEADLINE } from '../auth-round.js';
+import { checkDuration, checkOption } from '../check-option.js';
 import { assertMatcher, frameTest, type FrameMatcher } from '../frame-matcher.js';
 import type { FrameEvent, SocketEvent } from '../socket-event.js';
 import { jwtExpiresAt, type TokenSource } from '../token-source.js';
-import type { SocketConnection } from '../socket-connection.js';
-import { MAX_TIMER_MS } from '../timer-limit.js';
 
 /** Configuration of {@link authenticate}. */
 export interface AuthenticateConfig<TToken = string> {
@@ -51,6 +50,8 @@ export interface AuthenticateConfig<TToken = string> {
   scheduler?: SchedulerLike;
 }
 
+const OWNER = 'authenticate';
+
 /**
  * Sends the auth frame as the first application frame right after open and waits for the ack.
  * Until the ack, app frames sent through `connection.send` are held, and inbound frames are held
@@ -68,33 +69,51 @@ export interface AuthenticateConfig<TToken = string> {
  * @see reauthOnExpiry
  */
 export function authenticate<TToken = string>(config: AuthenticateConfig<TToken>): MonoTypeOperatorFunction<SocketEvent> {
-  const exchangeFor = exchangeFactory(config);
-  return socketLayer((subscriber) => new AuthGate(subscriber, exchangeFor));
+  const {
+    token,
+    message,
+    ack,
+    reject,
+    rejectReason = defaultRejectReason,
+    timeout = 10_000,
+    expiresAt = jwtExpiresAt,
+    scheduler = asyncScheduler,
+  } = config ?? ({} as AuthenticateConfig<TToken>);
+  checkOption(token !== undefined, OWNER, 'token is required');
+  checkOption(typeof message === 'function', OWNER, 'message must be a function building the auth frame');
+  assertMatcher(ack, 'authenticate: ack');
+  if (reject !== undefined) assertMatcher(reject, 'authenticate: reject');
+  checkDuration(timeout, OWNER, 'timeout', DEADLINE);
+  checkOption(typeof rejectReason === 'function', OWNER, 'rejectReason must be a function');
+  checkOption(typeof expiresAt === 'function', OWNER, 'expiresAt must be a function');
+  // One exchange for every subscription and socket: what a socket's round changes (the token's
+  // expiry) is kept per connection (auth-exchange.ts).
+  const exchange: AuthExchange = {
+    token,
+    message: message as (token: unknown) => unknown,
+    isAck: frameTest(ack),
+    isReject: reject === undefined ? () => false : frameTest(reject),
+    rejectReason,
+    timeout,
+    expiresAt: expiresAt as (token: unknown) => number | undefined,
+    scheduler,
+  };
+  return socketLayer((subscriber) => new AuthGate(subscriber, exchange));
 }
 
-/** One subscription's state (see {@link SocketLayer}); user code: the ack and reject matchers, the reason extractor. */
-class AuthGate extends SocketLayer {
-  private connection: SocketConnection | undefined;
-  private round: AuthRound | undefined;
-  private releaseAppFrames: (() => void) | undefined;
-  private heldInbound: FrameEvent[] = [];
+/** One subscription's state (see {@link AuthLayer}); user code: the ack and reject matchers, the reason extractor. */
+class AuthGate extends AuthLayer {
+  readonly #exchange: AuthExchange;
+  #held: FrameEvent[] = [];
 
-  constructor(
-    subscriber: Subscriber<SocketEvent>,
-    private readonly exchangeFor: (connection: SocketConnection) => AuthExchange,
-  ) {
+  constructor(subscriber: Subscriber<SocketEvent>, exchange: AuthExchange) {
     super(subscriber);
+    this.#exchange = exchange;
   }
 
-  override stop(): void {
-    this.round?.cancel();
-    this.round = undefined;
-    this.releaseAppFrames = undefined;
-    if (this.heldInbound.length > 0) this.heldInbound = [];
-  }
-
-  override error(error: unknown): void {
-    super.error(this.round ? this.round.explainClose(error) : error);
+  protected override stop(): void {
+    super.stop();
+    if (this.#held.length > 0) this.#held = [];
   }
 
   protected override handle(event: SocketEvent): void {
@@ -102,10 +121,8 @@ class AuthGate extends SocketLayer {
     if (event.type === 'connecting') {
       this.stop();
       const connection = (this.connection = event.connection);
-      const exchange = this.exchangeFor(connection);
-      registerAuthExchange(connection, exchange);
-      this.releaseAppFrames = connection.holdAppFrames();
-      const round = (this.round = new AuthRound(exchange, connection, 'authenticating', (error) => subscriber.error(error)));
+      authExchanges.set(connection, this.#exchange);
+      const round = (this.round = this.begin(connection, this.#exchange, 'authenticating'));
       subscriber.next(event);
       // The consumer may have left on 'connecting' (teardown cancelled this round): fetch nothing.
       if (this.round === round && !subscriber.closed) round.fetchToken();
@@ -120,58 +137,15 @@ class AuthGate extends SocketLayer {
     if (event.type === 'frame' && event.connection === this.connection && this.round) {
       const verdict = this.round.handle(event.frame);
       if (verdict === 'ack') {
-        const authenticatedConnection = this.connection;
-        const held = this.heldInbound;
-        this.round = undefined;
-        this.heldInbound = [];
-        authenticatedConnection.phase = 'ready';
-        this.releaseAppFrames?.();
-        subscriber.next({ type: 'authenticated', connection: authenticatedConnection, reauth: false });
+        const held = this.#held;
+        this.#held = [];
+        this.authenticated(event, false);
         for (const frameEvent of held) subscriber.next(frameEvent);
       } else if (verdict === 'other') {
-        this.heldInbound.push(event);
+        this.#held.push(event);
       }
       return;
     }
     subscriber.next(event);
   }
-}
-
-function exchangeFactory<TToken>(config: AuthenticateConfig<TToken>): (connection: SocketConnection) => AuthExchange {
-  const {
-    token,
-    message,
-    ack,
-    reject,
-    rejectReason = defaultRejectReason,
-    timeout = 10_000,
-    expiresAt = jwtExpiresAt,
-    scheduler = asyncScheduler,
-  } = config ?? ({} as AuthenticateConfig<TToken>);
-  if (token === undefined) throw new TypeError('authenticate: token is required');
-  if (typeof message !== 'function') throw new TypeError('authenticate: message must be a function building the auth frame');
-  assertMatcher(ack, 'authenticate: ack');
-  if (reject !== undefined) assertMatcher(reject, 'authenticate: reject');
-  // Longer timers fire at once in browsers and Node, so such a value would fail every auth.
-  if (!((timeout >= 0 && timeout <= MAX_TIMER_MS) || timeout === Infinity)) {
-    throw new TypeError(
-      `authenticate: timeout must be a number of ms from 0 to ${MAX_TIMER_MS} (0 or Infinity: no deadline), got ${String(timeout)}`,
-    );
-  }
-  if (typeof rejectReason !== 'function') throw new TypeError('authenticate: rejectReason must be a function');
-  if (typeof expiresAt !== 'function') throw new TypeError('authenticate: expiresAt must be a function');
-  const isAck = frameTest(ack);
-  const isReject = reject === undefined ? () => false : frameTest(reject);
-  return () => ({
-    token: token as TokenSource<unknown>,
-    message: message as (token: unknown) => unknown,
-    isAck,
-    isReject,
-    rejectReason,
-    timeout,
-    expiresAt: expiresAt as (token: unknown) => number | undefined,
-    scheduler,
-    tokenExpiresAt: undefined,
-    ack,
-  });
 }

@@ -1,11 +1,11 @@
 import { asyncScheduler, type MonoTypeOperatorFunction, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
-import { socketLayer, SocketLayer } from '../socket-layer.js';
+import { checkDuration, checkOption } from '../check-option.js';
+import { isReady, socketLayer, SocketLayer } from '../socket-layer.js';
 import { HeartbeatTimeoutError } from '../errors.js';
 import { assertMatcher, frameTest, type FrameMatcher } from '../frame-matcher.js';
 import { NOT_JSON, type InboundFrame } from '../inbound-frame.js';
 import type { SocketConnection } from '../socket-connection.js';
 import type { SocketEvent } from '../socket-event.js';
-import { MAX_TIMER_MS } from '../timer-limit.js';
 
 /** Configuration of {@link heartbeat}. */
 export interface HeartbeatConfig {
@@ -88,35 +88,30 @@ export function heartbeat(config: HeartbeatConfig = {}): MonoTypeOperatorFunctio
   } = config ?? {};
   const expect = config?.expect ?? (pong ? 'pong' : 'any-frame');
   // Timers longer than MAX_TIMER_MS fire at once in browsers and Node: a ping storm, or instant death.
-  if (!(interval >= 0 && interval <= MAX_TIMER_MS)) {
-    throw new TypeError(`heartbeat: interval must be a number of ms from 0 (no pings) to ${MAX_TIMER_MS}, got ${String(interval)}`);
-  }
-  if (!(timeout > 0 && timeout <= MAX_TIMER_MS)) {
-    throw new TypeError(`heartbeat: timeout must be a number of ms above 0 and at most ${MAX_TIMER_MS}, got ${String(timeout)}`);
-  }
-  if (!(maxSilence >= 0 && maxSilence <= MAX_TIMER_MS)) {
-    throw new TypeError(`heartbeat: maxSilence must be a number of ms from 0 (off) to ${MAX_TIMER_MS}, got ${String(maxSilence)}`);
-  }
-  if (replyToServerPing !== undefined && typeof replyToServerPing !== 'function') {
-    throw new TypeError('heartbeat: replyToServerPing must be a function');
-  }
-  if (interval > 0 && typeof ping !== 'function') throw new TypeError('heartbeat: ping must be a function when interval > 0');
+  checkDuration(interval, 'heartbeat', 'interval', { zero: 'no pings' });
+  checkDuration(timeout, 'heartbeat', 'timeout');
+  checkDuration(maxSilence, 'heartbeat', 'maxSilence', { zero: 'off' });
+  checkOption(
+    replyToServerPing === undefined || typeof replyToServerPing === 'function',
+    'heartbeat',
+    'replyToServerPing must be a function',
+  );
+  checkOption(interval === 0 || typeof ping === 'function', 'heartbeat', 'ping must be a function when interval > 0');
   if (pong !== undefined) assertMatcher(pong, 'heartbeat: pong');
   if (serverPing !== undefined) assertMatcher(serverPing, 'heartbeat: serverPing');
-  if (expect !== 'pong' && expect !== 'any-frame') throw new TypeError("heartbeat: expect must be 'pong' or 'any-frame'");
-  if (expect === 'pong' && pong === undefined) throw new TypeError("heartbeat: expect 'pong' needs a pong matcher");
-  const isPong = pong === undefined ? () => false : frameTest(pong);
-  const isServerPing = serverPing === undefined ? () => false : frameTest(serverPing);
+  checkOption(expect === 'pong' || expect === 'any-frame', 'heartbeat', "expect must be 'pong' or 'any-frame'");
+  checkOption(expect === 'any-frame' || pong !== undefined, 'heartbeat', "expect 'pong' needs a pong matcher");
+  const never = () => false;
 
   const settings: HeartbeatSettings = {
     interval,
     timeout,
     maxSilence,
-    expect,
+    anyFrame: expect === 'any-frame',
     ping,
     replyToServerPing,
-    isPong,
-    isServerPing,
+    isPong: pong === undefined ? never : frameTest(pong),
+    isServerPing: serverPing === undefined ? never : frameTest(serverPing),
     scheduler,
   };
   return socketLayer((subscriber) => new HeartbeatWatch(subscriber, settings));
@@ -127,7 +122,8 @@ interface HeartbeatSettings {
   readonly interval: number;
   readonly timeout: number;
   readonly maxSilence: number;
-  readonly expect: 'pong' | 'any-frame';
+  /** `expect: 'any-frame'`. */
+  readonly anyFrame: boolean;
   readonly ping: (() => unknown) | undefined;
   readonly replyToServerPing: ((ping: unknown) => unknown) | undefined;
   readonly isPong: (frame: InboundFrame) => boolean;
@@ -144,32 +140,33 @@ interface HeartbeatSettings {
  * in background tabs to once a minute (Chrome's intensive throttling), which would starve the pings
  * and get an idle connection killed by the gateway. A timer that had to be re-armed from a timer
  * callback is replaced, at the same due time, on the next inbound answer.
+ *
+ * Every timer is for `#connection`: a new one (`connecting`) cancels them all first.
  */
 class HeartbeatWatch extends SocketLayer {
-  private connection: SocketConnection | undefined;
-  private nextPing: Subscription | undefined;
-  private pongDeadline: Subscription | undefined;
-  private silenceCheck: Subscription | undefined;
-  private lastPingAt = 0;
-  private lastFrameAt = 0;
+  readonly #settings: HeartbeatSettings;
+  #connection: SocketConnection | undefined;
+  #nextPing: Subscription | undefined;
+  #pongDeadline: Subscription | undefined;
+  #silenceCheck: Subscription | undefined;
+  #lastPingAt = 0;
+  #lastFrameAt = 0;
   // The pending ping or silence check was armed from a timer callback (see the class comment).
-  private pingArmedByTimer = false;
-  private silenceArmedByTimer = false;
-  // The session is up on `connection`: its pongs and server pings are ours, even with no timer.
-  private live = false;
+  #pingArmedByTimer = false;
+  #silenceArmedByTimer = false;
+  // The session is up on `#connection`: its pongs and server pings are ours, even with no timer.
+  #live = false;
   // The close that terminate() causes must not replace the real cause.
-  private dying = false;
+  #dying = false;
 
-  constructor(
-    subscriber: Subscriber<SocketEvent>,
-    private readonly settings: HeartbeatSettings,
-  ) {
+  constructor(subscriber: Subscriber<SocketEvent>, settings: HeartbeatSettings) {
     super(subscriber);
+    this.#settings = settings;
   }
 
   override error(error: unknown): void {
     this.stop();
-    if (!this.dying) super.error(error);
+    if (!this.#dying) super.error(error);
   }
 
   override complete(): void {
@@ -178,27 +175,40 @@ class HeartbeatWatch extends SocketLayer {
   }
 
   override stop(): void {
-    this.live = false;
-    this.nextPing?.unsubscribe();
-    this.pongDeadline?.unsubscribe();
-    this.silenceCheck?.unsubscribe();
-    this.nextPing = this.pongDeadline = this.silenceCheck = undefined;
+    this.#live = false;
+    this.#nextPing?.unsubscribe();
+    this.#pongDeadline?.unsubscribe();
+    this.#silenceCheck?.unsubscribe();
+    this.#nextPing = this.#pongDeadline = this.#silenceCheck = undefined;
   }
 
   protected override handle(event: SocketEvent): void {
-    const { subscriber, settings } = this;
+    const settings = this.#settings;
     if (event.type === 'connecting') {
       this.stop();
-      this.connection = event.connection;
-    } else if (
-      (event.type === 'authenticated' || (event.type === 'open' && event.connection.phase === 'ready')) &&
-      event.connection === this.connection
-    ) {
-      this.start(event.connection);
-    } else if (event.type === 'frame' && event.connection === this.connection && this.live) {
+      this.#connection = event.connection;
+    } else if (isReady(event) && event.connection === this.#connection) {
+      if (!this.#live) {
+        const { interval, maxSilence, scheduler } = settings;
+        this.#live = true;
+        this.#lastFrameAt = scheduler.now();
+        if (maxSilence > 0) this.armSilenceCheck(maxSilence, false);
+        if (interval > 0) this.armPing(interval, false);
+      }
+    } else if (event.type === 'frame' && event.connection === this.#connection && this.#live) {
       const pongFrame = settings.isPong(event.frame);
-      if (pongFrame || settings.expect === 'any-frame') this.answered(event.connection);
-      if (settings.maxSilence > 0) this.heardFrom(event.connection);
+      if ((pongFrame || settings.anyFrame) && this.#pongDeadline) {
+        this.#pongDeadline.unsubscribe();
+        this.#pongDeadline = undefined;
+        if (this.#pingArmedByTimer && this.#nextPing) {
+          this.armPing(Math.max(0, this.#lastPingAt + settings.interval - settings.scheduler.now()), false);
+        }
+      }
+      // Per frame only a clock read: the deadline is checked lazily when its timer fires.
+      if (settings.maxSilence > 0) {
+        this.#lastFrameAt = settings.scheduler.now();
+        if (this.#silenceArmedByTimer) this.armSilenceCheck(settings.maxSilence, false);
+      }
       if (pongFrame) return;
       if (settings.isServerPing(event.frame)) {
         if (settings.replyToServerPing && event.connection.isOpen) {
@@ -206,83 +216,53 @@ class HeartbeatWatch extends SocketLayer {
           try {
             event.connection.sendFrame(settings.replyToServerPing(value === NOT_JSON ? undefined : value));
           } catch (error) {
-            this.stop();
-            subscriber.error(error);
+            this.die(error);
           }
         }
         return;
       }
     }
-    subscriber.next(event);
+    this.subscriber.next(event);
   }
 
-  private start(target: SocketConnection): void {
-    if (this.live) return;
-    this.live = true;
-    const { interval, maxSilence, scheduler } = this.settings;
-    this.lastFrameAt = scheduler.now();
-    if (maxSilence > 0) this.armSilenceCheck(target, maxSilence, false);
-    if (interval > 0) this.armPing(target, interval, false);
+  private armPing(delay: number, byTimer: boolean): void {
+    this.#nextPing?.unsubscribe();
+    this.#pingArmedByTimer = byTimer;
+    this.#nextPing = this.#settings.scheduler.schedule(() => {
+      const target = this.#connection!;
+      const { ping, interval, timeout, scheduler } = this.#settings;
+      this.#nextPing = undefined;
+      if (!target.isOpen) return; // its close event follows and ends the session
+      try {
+        target.sendFrame(ping!());
+      } catch (error) {
+        this.die(error);
+        return;
+      }
+      this.#lastPingAt = scheduler.now();
+      // The deadline runs from the first unanswered ping.
+      this.#pongDeadline ??= scheduler.schedule(() => this.die(new HeartbeatTimeoutError('pong', timeout, target.phase), target), timeout);
+      // Keeps the cadence even when the answer comes after the next ping is due; an answer in time re-arms it.
+      this.armPing(interval, true);
+    }, delay);
   }
 
-  private armPing(target: SocketConnection, delay: number, byTimer: boolean): void {
-    this.nextPing?.unsubscribe();
-    this.pingArmedByTimer = byTimer;
-    this.nextPing = this.settings.scheduler.schedule(() => this.beat(target), delay);
+  private armSilenceCheck(delay: number, byTimer: boolean): void {
+    this.#silenceCheck?.unsubscribe();
+    this.#silenceArmedByTimer = byTimer;
+    this.#silenceCheck = this.#settings.scheduler.schedule(() => {
+      const { maxSilence, scheduler } = this.#settings;
+      const quietFor = scheduler.now() - this.#lastFrameAt;
+      if (quietFor >= maxSilence) this.die(new HeartbeatTimeoutError('silence', maxSilence, this.#connection!.phase), this.#connection);
+      else this.armSilenceCheck(maxSilence - quietFor, true);
+    }, delay);
   }
 
-  private beat(target: SocketConnection): void {
-    this.nextPing = undefined;
-    if (!target.isOpen) return; // its close event follows and ends the session
-    const { ping, interval, timeout, scheduler } = this.settings;
-    try {
-      target.sendFrame(ping!());
-    } catch (error) {
-      this.stop();
-      this.subscriber.error(error);
-      return;
-    }
-    this.lastPingAt = scheduler.now();
-    // The deadline runs from the first unanswered ping.
-    this.pongDeadline ??= scheduler.schedule(() => this.die(target, new HeartbeatTimeoutError('pong', timeout, target.phase)), timeout);
-    // Keeps the cadence even when the answer comes after the next ping is due; an answer in time re-arms it.
-    this.armPing(target, interval, true);
-  }
-
-  private answered(target: SocketConnection): void {
-    if (this.pongDeadline === undefined) return;
-    this.pongDeadline.unsubscribe();
-    this.pongDeadline = undefined;
-    if (this.pingArmedByTimer && this.nextPing !== undefined) {
-      const { interval, scheduler } = this.settings;
-      this.armPing(target, Math.max(0, this.lastPingAt + interval - scheduler.now()), false);
-    }
-  }
-
-  // Per frame only a clock read: the deadline is checked lazily when its timer fires.
-  private heardFrom(target: SocketConnection): void {
-    const { maxSilence, scheduler } = this.settings;
-    this.lastFrameAt = scheduler.now();
-    if (this.silenceArmedByTimer) this.armSilenceCheck(target, maxSilence, false);
-  }
-
-  private armSilenceCheck(target: SocketConnection, delay: number, byTimer: boolean): void {
-    this.silenceCheck?.unsubscribe();
-    this.silenceArmedByTimer = byTimer;
-    this.silenceCheck = this.settings.scheduler.schedule(() => this.checkSilence(target), delay);
-  }
-
-  private checkSilence(target: SocketConnection): void {
-    const { maxSilence, scheduler } = this.settings;
-    const quietFor = scheduler.now() - this.lastFrameAt;
-    if (quietFor >= maxSilence) this.die(target, new HeartbeatTimeoutError('silence', maxSilence, target.phase));
-    else this.armSilenceCheck(target, maxSilence - quietFor, true);
-  }
-
-  private die(target: SocketConnection, error: HeartbeatTimeoutError): void {
+  /** Cancels the timers and errors the output; with `dead`, first terminates it (a dead peer never answers a closing handshake). */
+  private die(error: unknown, dead?: SocketConnection): void {
     this.stop();
-    this.dying = true;
-    target.terminate(); // a dead peer never answers a closing handshake
+    this.#dying = true;
+    dead?.terminate();
     this.subscriber.error(error);
   }
 }

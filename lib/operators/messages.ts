@@ -1,5 +1,6 @@
 import type * as t from 'io-ts';
 import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
+import { checkOption } from '../check-option.js';
 import { decodeSlowly, fastPathFor, type Guard } from '../decode.js';
 import type { DecodeError } from '../errors.js';
 import { NOT_JSON } from '../inbound-frame.js';
@@ -37,11 +38,13 @@ export interface MessagesConfig {
  * @see DecodeError
  */
 export function messages<C extends t.Mixed>(codec: C, config: MessagesConfig = {}): OperatorFunction<SocketEvent, t.TypeOf<C>> {
-  if (typeof (codec as { decode?: unknown } | undefined)?.decode !== 'function') {
-    throw new TypeError('messages: codec must be an io-ts codec (with a decode function)');
-  }
+  checkOption(
+    typeof (codec as { decode?: unknown } | undefined)?.decode === 'function',
+    'messages',
+    'codec must be an io-ts codec (with a decode function)',
+  );
   const { invalid = 'report', onInvalid = warnInvalid } = config;
-  if (invalid !== 'report' && invalid !== 'error') throw new TypeError("messages: invalid must be 'report' or 'error'");
+  checkOption(invalid === 'report' || invalid === 'error', 'messages', "invalid must be 'report' or 'error'");
   // Hot path: a valid frame costs one compiled guard and no allocation (see lib/decode.ts). Neither
   // the guard nor decodeSlowly throws, whatever the codec does, so no try/catch is needed here.
   const accepts = fastPathFor(codec);
@@ -68,11 +71,11 @@ interface MessagesSettings {
  * (memory per session, see bench/RESULTS.md).
  */
 class MessageFilter<A> extends LayerSubscriber<SocketEvent, A> {
-  constructor(
-    subscriber: Subscriber<A>,
-    private readonly settings: MessagesSettings,
-  ) {
+  readonly #settings: MessagesSettings;
+
+  constructor(subscriber: Subscriber<A>, settings: MessagesSettings) {
     super(subscriber);
+    this.#settings = settings;
   }
 
   protected override handle(event: SocketEvent): void {
@@ -83,8 +86,8 @@ class MessageFilter<A> extends LayerSubscriber<SocketEvent, A> {
       this.reject(frame.error!);
       return;
     }
-    const { accepts, codec } = this.settings;
-    if (accepts !== undefined && accepts(value)) {
+    const { accepts, codec } = this.#settings;
+    if (accepts?.(value)) {
       this.subscriber.next(value as A);
       return;
     }
@@ -94,11 +97,9 @@ class MessageFilter<A> extends LayerSubscriber<SocketEvent, A> {
   }
 
   private reject(error: DecodeError): void {
-    if (this.settings.invalid === 'error') {
-      this.fail(error);
-      return;
-    }
-    this.settings.onInvalid(error); // a throw errors the output (see LayerSubscriber)
+    const { invalid, onInvalid } = this.#settings;
+    if (invalid === 'error') this.fail(error);
+    else onInvalid(error); // a throw errors the output (see LayerSubscriber)
   }
 }
 

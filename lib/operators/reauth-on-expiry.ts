@@ -1,7 +1,8 @@
 import { asyncScheduler, type MonoTypeOperatorFunction, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
-import { socketLayer, SocketLayer } from '../socket-layer.js';
-import { authExchangeOf, type AuthExchange } from '../auth-exchange.js';
-import { AuthRound } from '../auth-round.js';
+import { socketLayer } from '../socket-layer.js';
+import { authExchanges, tokenExpiry } from '../auth-exchange.js';
+import { AuthLayer, DEADLINE } from '../auth-round.js';
+import { checkDuration, checkOption } from '../check-option.js';
 import { assertMatcher, frameTest, type FrameMatcher } from '../frame-matcher.js';
 import type { InboundFrame } from '../inbound-frame.js';
 import type { SocketConnection } from '../socket-connection.js';
@@ -37,6 +38,8 @@ export interface ReauthOnExpiryConfig<TToken = string> {
   scheduler?: SchedulerLike;
 }
 
+const OWNER = 'reauthOnExpiry';
+
 /**
  * Re-authenticates on the SAME socket when the server says the token expired: fetches a fresh
  * token, sends the auth frame again (as `authenticate` upstream builds it), waits for the ack,
@@ -56,18 +59,14 @@ export interface ReauthOnExpiryConfig<TToken = string> {
 export function reauthOnExpiry<TToken = string>(config: ReauthOnExpiryConfig<TToken>): MonoTypeOperatorFunction<SocketEvent> {
   const { expired, token, timeout, refreshBefore, scheduler = asyncScheduler } = config ?? ({} as ReauthOnExpiryConfig<TToken>);
   assertMatcher(expired, 'reauthOnExpiry: expired');
-  // Longer timers fire at once in browsers and Node, so such a deadline would fail every re-auth.
-  if (timeout !== undefined && !((timeout >= 0 && timeout <= MAX_TIMER_MS) || timeout === Infinity)) {
-    throw new TypeError(
-      `reauthOnExpiry: timeout must be a number of ms from 0 to ${MAX_TIMER_MS} (0 or Infinity: no deadline), got ${String(timeout)}`,
-    );
-  }
-  if (refreshBefore !== undefined && !(refreshBefore >= 0 && Number.isFinite(refreshBefore))) {
-    throw new TypeError(`reauthOnExpiry: refreshBefore must be a finite number of ms >= 0, got ${String(refreshBefore)}`);
-  }
-  const isExpiryNotice = frameTest(expired);
-
-  const settings: ReauthSettings = { token, timeout, refreshBefore, scheduler, isExpiryNotice };
+  if (timeout !== undefined) checkDuration(timeout, OWNER, 'timeout', DEADLINE);
+  // Not a timer (the refresh waits in steps, see scheduleRefresh): any finite lead time will do.
+  checkOption(
+    refreshBefore === undefined || (refreshBefore >= 0 && Number.isFinite(refreshBefore)),
+    OWNER,
+    `refreshBefore must be a finite number of ms >= 0, got ${String(refreshBefore)}`,
+  );
+  const settings: ReauthSettings = { token, timeout, refreshBefore, scheduler, isExpiryNotice: frameTest(expired) };
   return socketLayer((subscriber) => new ExpiryWatch(subscriber, settings));
 }
 
@@ -80,31 +79,21 @@ interface ReauthSettings {
   readonly isExpiryNotice: (frame: InboundFrame) => boolean;
 }
 
-/** One subscription's state (see {@link SocketLayer}); user code: the expiry matcher, the ack matchers. */
-class ExpiryWatch extends SocketLayer {
-  private connection: SocketConnection | undefined;
-  private round: AuthRound | undefined;
-  private releaseAppFrames: (() => void) | undefined;
-  private refreshTimer: Subscription | undefined;
+/** One subscription's state (see {@link AuthLayer}); user code: the expiry matcher, the ack matchers. */
+class ExpiryWatch extends AuthLayer {
+  readonly #settings: ReauthSettings;
+  #refreshTimer: Subscription | undefined;
 
-  constructor(
-    subscriber: Subscriber<SocketEvent>,
-    private readonly settings: ReauthSettings,
-  ) {
+  constructor(subscriber: Subscriber<SocketEvent>, settings: ReauthSettings) {
     super(subscriber);
+    this.#settings = settings;
   }
 
-  // The socket is gone (or the consumer left): its round, held frames and refresh timer with it.
-  override stop(): void {
-    this.round?.cancel();
-    this.round = undefined;
-    this.releaseAppFrames = undefined; // the socket is gone with its held frames
-    this.refreshTimer?.unsubscribe();
-    this.refreshTimer = undefined;
-  }
-
-  override error(error: unknown): void {
-    super.error(this.round ? this.round.explainClose(error) : error);
+  // The socket is gone (or the consumer left): its refresh timer with it, as its round.
+  protected override stop(): void {
+    super.stop();
+    this.#refreshTimer?.unsubscribe();
+    this.#refreshTimer = undefined;
   }
 
   protected override handle(event: SocketEvent): void {
@@ -125,17 +114,13 @@ class ExpiryWatch extends SocketLayer {
         if (this.round) {
           const verdict = this.round.handle(event.frame);
           if (verdict === 'ack') {
-            this.round = undefined;
-            event.connection.phase = 'ready';
-            this.releaseAppFrames?.();
-            this.releaseAppFrames = undefined;
-            subscriber.next({ type: 'authenticated', connection: event.connection, reauth: true });
+            this.authenticated(event, true);
             if (!subscriber.closed) this.scheduleRefresh(event.connection);
             return;
           }
           if (verdict === 'reject') return;
         }
-        if (this.settings.isExpiryNotice(event.frame)) {
+        if (this.#settings.isExpiryNotice(event.frame)) {
           this.startReauth(event.connection, 'expired');
           return;
         }
@@ -145,34 +130,15 @@ class ExpiryWatch extends SocketLayer {
     subscriber.next(event);
   }
 
-  private exchangeOf(target: SocketConnection): AuthExchange {
-    const { token, timeout, scheduler } = this.settings;
-    const upstream = authExchangeOf(target);
-    if (!upstream) throw new TypeError('reauthOnExpiry needs authenticate() upstream in the same pipe');
-    return {
-      ...upstream,
-      token: token === undefined ? upstream.token : (token as TokenSource<unknown>),
-      timeout: timeout ?? upstream.timeout,
-      scheduler,
-      // written back so the next proactive refresh sees the new token's expiry
-      set tokenExpiresAt(value: number | undefined) {
-        upstream.tokenExpiresAt = value;
-      },
-      get tokenExpiresAt() {
-        return upstream.tokenExpiresAt;
-      },
-    };
-  }
-
   private scheduleRefresh(target: SocketConnection): void {
-    const { refreshBefore, scheduler } = this.settings;
-    this.refreshTimer?.unsubscribe();
-    this.refreshTimer = undefined;
-    const expiresAt = authExchangeOf(target)?.tokenExpiresAt;
+    const { refreshBefore, scheduler } = this.#settings;
+    this.#refreshTimer?.unsubscribe();
+    this.#refreshTimer = undefined;
+    const expiresAt = tokenExpiry.get(target);
     if (refreshBefore === undefined || expiresAt === undefined) return;
     const due = Math.max(0, expiresAt - refreshBefore - scheduler.now());
     // A token valid for weeks is due beyond the longest timer, which would fire at once: wait in steps.
-    this.refreshTimer =
+    this.#refreshTimer =
       due > MAX_TIMER_MS
         ? scheduler.schedule(() => this.scheduleRefresh(target), MAX_TIMER_MS)
         : scheduler.schedule(() => this.startReauth(target, 'refresh'), due);
@@ -180,18 +146,18 @@ class ExpiryWatch extends SocketLayer {
 
   private startReauth(target: SocketConnection, trigger: 'expired' | 'refresh'): void {
     const { subscriber } = this;
+    const { token, timeout, scheduler } = this.#settings;
     if (this.round || target.phase !== 'ready') return; // one re-auth at a time
-    let exchange: AuthExchange;
-    try {
-      exchange = this.exchangeOf(target);
-    } catch (error) {
-      subscriber.error(error);
+    const upstream = authExchanges.get(target);
+    if (!upstream) {
+      subscriber.error(new TypeError('reauthOnExpiry needs authenticate() upstream in the same pipe'));
       return;
     }
-    this.refreshTimer?.unsubscribe();
+    this.#refreshTimer?.unsubscribe();
     target.phase = 'reauthenticating';
-    this.releaseAppFrames = target.holdAppFrames();
-    const round = (this.round = new AuthRound(exchange, target, 'reauthenticating', (error) => subscriber.error(error)));
+    // The new token's expiry is kept under the same connection (tokenExpiry), for the next refresh.
+    const exchange = { ...upstream, token: token === undefined ? upstream.token : token, timeout: timeout ?? upstream.timeout, scheduler };
+    const round = (this.round = this.begin(target, exchange, 'reauthenticating'));
     subscriber.next({ type: 'reauthenticating', connection: target, trigger });
     if (this.round !== round || subscriber.closed) return; // the consumer left on that event
     round.fetchToken();

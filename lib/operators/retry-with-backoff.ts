@@ -7,10 +7,12 @@ import {
   type Subscription,
   type Unsubscribable,
 } from 'rxjs';
-import { backoffDelay, isJitter, JITTERS, MAX_TIMER_MS, type Jitter } from '../backoff.js';
+import { backoffDelay, isJitter, JITTERS, type Jitter } from '../backoff.js';
+import { checkDuration, checkOption } from '../check-option.js';
 import { shouldRetry as defaultShouldRetry, type ShouldRetry } from '../close-codes.js';
 import { RetryExhaustedError } from '../errors.js';
 import { LayerSubscriber, type Downstream } from '../layer-subscriber.js';
+import { isReady } from '../socket-layer.js';
 import type { SocketEvent } from '../socket-event.js';
 
 /** What {@link RetryWithBackoffConfig.onRetry} is told before each reconnect. */
@@ -132,6 +134,23 @@ export function retryWithBackoff(config: RetryWithBackoffConfig | number = {}): 
     scheduler = asyncScheduler,
   } = typeof config === 'number' ? { maxAttempts: config } : config;
 
+  // Timers: a delay above MAX_TIMER_MS fires at once in browsers and Node, so it is refused, not clamped.
+  checkDuration(initialDelay, 'retryWithBackoff', 'initialDelay', { zero: 'no delay' });
+  checkDuration(maxDelay, 'retryWithBackoff', 'maxDelay', { zero: 'no delay' });
+  checkOption(maxDelay >= initialDelay, 'retryWithBackoff', `maxDelay (${maxDelay}) must be >= initialDelay (${initialDelay})`);
+  checkOption(
+    multiplier >= 1 && Number.isFinite(multiplier),
+    'retryWithBackoff',
+    `multiplier must be a finite number >= 1, got ${multiplier}`,
+  );
+  checkOption(isJitter(jitter), 'retryWithBackoff', `jitter must be one of '${JITTERS.join("', '")}', got ${String(jitter)}`);
+  checkOption(typeof random === 'function', 'retryWithBackoff', 'random must be a function returning a number in [0, 1)');
+  checkOption(maxAttempts >= 0, 'retryWithBackoff', `maxAttempts must be a number >= 0 (or Infinity), got ${maxAttempts}`);
+  checkOption(maxElapsed >= 0, 'retryWithBackoff', `maxElapsed must be a number >= 0 (or Infinity), got ${maxElapsed}`);
+  checkDuration(resetAfter, 'retryWithBackoff', 'resetAfter', { zero: 'reset when ready', infinity: 'never reset' });
+  checkOption(typeof shouldRetry === 'function', 'retryWithBackoff', 'shouldRetry must be a function');
+  checkOption(onRetry === undefined || typeof onRetry === 'function', 'retryWithBackoff', 'onRetry must be a function');
+
   const settings: RetrySettings = {
     initialDelay,
     multiplier,
@@ -145,7 +164,6 @@ export function retryWithBackoff(config: RetryWithBackoffConfig | number = {}): 
     onRetry,
     scheduler,
   };
-  validate(settings);
   return (source) =>
     new Observable<SocketEvent>((subscriber) => {
       const retrier = new Retrier(source, subscriber, settings);
@@ -159,77 +177,55 @@ type RetrySettings = Required<Omit<RetryWithBackoffConfig, 'onRetry'>> & Pick<Re
 
 /**
  * One subscription's state. A class, not closures: thousands of sessions share its methods
- * (memory per session, see bench/RESULTS.md).
+ * (memory per session, see bench/RESULTS.md). `#` fields: a minifier shortens them.
  */
 class Retrier implements Downstream<SocketEvent>, Unsubscribable {
-  private attempt = 0;
-  private outageStart: number | undefined;
-  private previousDelay: number;
-  private sourceSubscription: Unsubscribable | undefined;
-  private delayTimer: Subscription | undefined;
-  private resetTimer: Subscription | undefined;
+  readonly #source: Observable<SocketEvent>;
+  readonly #subscriber: Subscriber<SocketEvent>;
+  readonly #settings: RetrySettings;
+  #attempt = 0;
+  #outageStart: number | undefined;
+  #previousDelay: number;
+  #sourceSubscription: Unsubscribable | undefined;
+  #delayTimer: Subscription | undefined;
+  #resetTimer: Subscription | undefined;
 
-  constructor(
-    private readonly source: Observable<SocketEvent>,
-    private readonly subscriber: Subscriber<SocketEvent>,
-    private readonly settings: RetrySettings,
-  ) {
-    this.previousDelay = settings.initialDelay;
+  constructor(source: Observable<SocketEvent>, subscriber: Subscriber<SocketEvent>, settings: RetrySettings) {
+    this.#source = source;
+    this.#subscriber = subscriber;
+    this.#settings = settings;
+    this.#previousDelay = settings.initialDelay;
   }
 
   /** Whether the consumer left. */
   get closed(): boolean {
-    return this.subscriber.closed;
+    return this.#subscriber.closed;
   }
 
   subscribe(): void {
     const attempt = new Attempt(this);
-    this.source.subscribe(attempt);
+    this.#source.subscribe(attempt);
     // The consumer may have left during that call (on the new socket's 'connecting'): close it.
-    if (this.subscriber.closed) attempt.unsubscribe();
-    else this.sourceSubscription = attempt;
+    if (this.closed) attempt.unsubscribe();
+    else this.#sourceSubscription = attempt;
   }
 
   /** The consumer left: the current attempt and every timer go. */
   unsubscribe(): void {
-    this.sourceSubscription?.unsubscribe();
-    this.delayTimer?.unsubscribe();
+    this.#sourceSubscription?.unsubscribe();
+    this.#delayTimer?.unsubscribe();
     this.stopResetTimer();
   }
 
   next(event: SocketEvent): void {
-    if (isReady(event)) this.readyNow();
-    this.subscriber.next(event);
+    // Unless there is nothing to forget, or it is already counting down.
+    if (isReady(event) && !this.#resetTimer && (this.#attempt || this.#outageStart !== undefined)) this.readyNow();
+    this.#subscriber.next(event);
   }
 
   error(error: unknown): void {
-    this.fail(error);
-  }
-
-  complete(): void {
-    this.stopResetTimer();
-    this.subscriber.complete();
-  }
-
-  private stopResetTimer(): void {
-    this.resetTimer?.unsubscribe();
-    this.resetTimer = undefined;
-  }
-
-  private readyNow(): void {
-    const { resetAfter, scheduler } = this.settings;
-    // Nothing to forget, or already counting down.
-    if (this.resetTimer || (this.attempt === 0 && this.outageStart === undefined) || resetAfter === Infinity) return;
-    this.resetTimer = scheduler.schedule(() => {
-      this.resetTimer = undefined;
-      this.attempt = 0;
-      this.outageStart = undefined;
-      this.previousDelay = this.settings.initialDelay;
-    }, resetAfter);
-  }
-
-  private fail(error: unknown): void {
-    const { subscriber, settings } = this;
+    const subscriber = this.#subscriber;
+    const settings = this.#settings;
     this.stopResetTimer();
     let retryable: boolean;
     try {
@@ -243,15 +239,14 @@ class Retrier implements Downstream<SocketEvent>, Unsubscribable {
       return;
     }
     const now = settings.scheduler.now();
-    this.outageStart ??= now;
-    const elapsed = now - this.outageStart;
-    if (this.attempt + 1 > settings.maxAttempts || elapsed > settings.maxElapsed) {
-      subscriber.error(new RetryExhaustedError(this.attempt, elapsed, error));
+    this.#outageStart ??= now;
+    const elapsed = now - this.#outageStart;
+    if (this.#attempt + 1 > settings.maxAttempts || elapsed > settings.maxElapsed) {
+      subscriber.error(new RetryExhaustedError(this.#attempt, elapsed, error));
       return;
     }
-    const attempt = ++this.attempt;
-    const delay = backoffDelay(attempt, { ...settings, previousDelay: this.previousDelay });
-    this.previousDelay = delay;
+    const attempt = ++this.#attempt;
+    const delay = (this.#previousDelay = backoffDelay(attempt, { ...settings, previousDelay: this.#previousDelay }));
     try {
       settings.onRetry?.({ attempt, delay, cause: error });
     } catch (thrown) {
@@ -261,39 +256,33 @@ class Retrier implements Downstream<SocketEvent>, Unsubscribable {
     subscriber.next({ type: 'reconnecting', attempt, delay, cause: error });
     // The consumer may have unsubscribed on that event: no timer may outlive the teardown.
     if (subscriber.closed) return;
-    this.delayTimer = settings.scheduler.schedule(() => {
-      this.delayTimer = undefined;
+    this.#delayTimer = settings.scheduler.schedule(() => {
+      this.#delayTimer = undefined;
       this.subscribe();
     }, delay);
   }
-}
 
-/** The session is up: acknowledged by the server, or open with no `authenticate` in the pipe. */
-function isReady(event: SocketEvent): boolean {
-  return event.type === 'authenticated' || (event.type === 'open' && event.connection.phase === 'ready');
-}
+  complete(): void {
+    this.stopResetTimer();
+    this.#subscriber.complete();
+  }
 
-function validate(options: RetrySettings): void {
-  const { initialDelay, multiplier, maxDelay, jitter, random, maxAttempts, maxElapsed, resetAfter, shouldRetry, onRetry } = options;
-  const fail = (message: string) => {
-    throw new TypeError(`retryWithBackoff: ${message}`);
-  };
-  // Timers: a delay above MAX_TIMER_MS fires at once in browsers and Node, so it is refused, not clamped.
-  if (!(initialDelay >= 0 && initialDelay <= MAX_TIMER_MS)) {
-    fail(`initialDelay must be a number of ms from 0 to ${MAX_TIMER_MS}, got ${initialDelay}`);
+  // Its own method: a closure in next() would cost a context allocation per event.
+  private readyNow(): void {
+    const { resetAfter, scheduler } = this.#settings;
+    if (resetAfter === Infinity) return;
+    this.#resetTimer = scheduler.schedule(() => {
+      this.#resetTimer = undefined;
+      this.#attempt = 0;
+      this.#outageStart = undefined;
+      this.#previousDelay = this.#settings.initialDelay;
+    }, resetAfter);
   }
-  if (!(maxDelay >= 0 && maxDelay <= MAX_TIMER_MS)) fail(`maxDelay must be a number of ms from 0 to ${MAX_TIMER_MS}, got ${maxDelay}`);
-  if (maxDelay < initialDelay) fail(`maxDelay (${maxDelay}) must be >= initialDelay (${initialDelay})`);
-  if (!(multiplier >= 1 && Number.isFinite(multiplier))) fail(`multiplier must be a finite number >= 1, got ${multiplier}`);
-  if (!isJitter(jitter)) fail(`jitter must be one of ${JITTERS.map((name) => `'${name}'`).join(', ')}, got ${String(jitter)}`);
-  if (typeof random !== 'function') fail('random must be a function returning a number in [0, 1)');
-  if (!(maxAttempts >= 0)) fail(`maxAttempts must be a number >= 0 (or Infinity), got ${maxAttempts}`);
-  if (!(maxElapsed >= 0)) fail(`maxElapsed must be a number >= 0 (or Infinity), got ${maxElapsed}`);
-  if (!((resetAfter >= 0 && resetAfter <= MAX_TIMER_MS) || resetAfter === Infinity)) {
-    fail(`resetAfter must be a number of ms from 0 to ${MAX_TIMER_MS}, or Infinity (never reset), got ${resetAfter}`);
+
+  private stopResetTimer(): void {
+    this.#resetTimer?.unsubscribe();
+    this.#resetTimer = undefined;
   }
-  if (typeof shouldRetry !== 'function') fail('shouldRetry must be a function');
-  if (onRetry !== undefined && typeof onRetry !== 'function') fail('onRetry must be a function');
 }
 
 /** One subscription to the source, passing everything to the retrier (no wrapper per attempt). */

@@ -1,8 +1,8 @@
 import { asyncScheduler, type MonoTypeOperatorFunction, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import { checkDuration } from '../check-option.js';
 import { socketLayer, SocketLayer } from '../socket-layer.js';
 import { ConnectTimeoutError } from '../errors.js';
 import type { SocketEvent } from '../socket-event.js';
-import { MAX_TIMER_MS } from '../timer-limit.js';
 
 /** Configuration of {@link waitForOpen}. */
 export interface WaitForOpenConfig {
@@ -31,49 +31,42 @@ export interface WaitForOpenConfig {
  * @see fromWebSocket
  */
 export function waitForOpen(config: number | WaitForOpenConfig = {}): MonoTypeOperatorFunction<SocketEvent> {
-  const { timeout: requested = 10_000, scheduler = asyncScheduler } = typeof config === 'number' ? { timeout: config } : (config ?? {});
+  const { timeout = 10_000, scheduler = asyncScheduler } = typeof config === 'number' ? { timeout: config } : (config ?? {});
   // Longer timers fire at once in browsers and Node, so such a value would fail every connect.
-  if (!((requested >= 0 && requested <= MAX_TIMER_MS) || requested === Infinity)) {
-    throw new TypeError(
-      `waitForOpen: timeout must be a number of ms from 0 to ${MAX_TIMER_MS} (0 or Infinity: no deadline), got ${String(requested)}`,
-    );
-  }
-  const timeout = requested === Infinity ? 0 : requested;
-  return socketLayer((subscriber) => new OpenGate(subscriber, timeout, scheduler));
+  checkDuration(timeout, 'waitForOpen', 'timeout', { zero: 'no deadline', infinity: 'no deadline' });
+  return socketLayer((subscriber) => new OpenGate(subscriber, timeout === Infinity ? 0 : timeout, scheduler));
 }
 
 /** One subscription's state (see {@link SocketLayer}). */
 class OpenGate extends SocketLayer {
-  private opened = false;
-  private deadline: Subscription | undefined;
+  #opened = false;
+  #deadline: Subscription | undefined;
+  readonly #timeout: number;
+  readonly #scheduler: SchedulerLike;
 
-  constructor(
-    subscriber: Subscriber<SocketEvent>,
-    private readonly timeout: number,
-    private readonly scheduler: SchedulerLike,
-  ) {
+  constructor(subscriber: Subscriber<SocketEvent>, timeout: number, scheduler: SchedulerLike) {
     super(subscriber);
+    this.#timeout = timeout;
+    this.#scheduler = scheduler;
   }
 
   protected override handle(event: SocketEvent): void {
     if (event.type === 'connecting') {
-      this.opened = false;
-      this.deadline?.unsubscribe();
-      if (this.timeout > 0) {
-        this.deadline = this.scheduler.schedule(() => this.subscriber.error(new ConnectTimeoutError(this.timeout)), this.timeout);
-      }
-      this.subscriber.next(event);
-      return;
-    }
-    if (event.type === 'open') {
-      this.opened = true;
+      // Block-scoped, so the deadline's closure costs a context here only, not on every event.
+      const { subscriber } = this;
+      const timeout = this.#timeout;
+      this.#opened = false;
+      this.#deadline?.unsubscribe();
+      if (timeout > 0) this.#deadline = this.#scheduler.schedule(() => subscriber.error(new ConnectTimeoutError(timeout)), timeout);
+    } else if (event.type === 'open') {
+      this.#opened = true;
       this.stop(); // the deadline is met
     }
-    if (this.opened || event.type === 'reconnecting') this.subscriber.next(event);
+    if (this.#opened || event.type === 'connecting' || event.type === 'reconnecting') this.subscriber.next(event);
   }
 
   override stop(): void {
-    this.deadline?.unsubscribe();
-    this.deadline = undefined;
+    this.#deadline?.unsubscribe();
+    this.#deadline = undefined;
   }
 }

@@ -38,9 +38,9 @@ import { driveSession, type LiveSocket } from './session-driver.js';
 import { sharedWithGrace } from './shared-with-grace.js';
 import { UnobservedBuffer } from './unobserved-buffer.js';
 import { SendQueue, type DroppedSend, type Overflow, type Writer } from './send-queue.js';
-import { SendReceipt } from './send-receipt.js';
+import { failedReceipt, type SendReceipt } from './send-receipt.js';
 import { StateCell, type SessionState } from './session-state.js';
-import { isTimerMs, MAX_TIMER_MS } from '../timer-limit.js';
+import { checkDuration, checkOption } from '../check-option.js';
 
 /** How a session authenticates: the `authenticate` (and `reauthOnExpiry`) options, minus the token. */
 export interface SessionAuthConfig<TToken = string, Id = unknown> {
@@ -467,12 +467,19 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
     isClosed: () => closed,
   });
 
-  const fail = (error: unknown) => {
+  /** Ends the session: `close()` (no failure) or a fatal error (its `{ error }`). */
+  const end = (failed?: { error: unknown }) => {
     if (closed) return;
     closed = true;
-    failure = { error };
-    queue.end(new SessionClosedError('error', error));
-    state.set({ type: 'closed', error });
+    failure = failed;
+    queue.end(failed ? new SessionClosedError('error', failed.error) : new SessionClosedError('close'));
+    if (!failed) {
+      // A failure ends the hold with the shared stream; close() ends them both here.
+      releaseHold();
+      closing$.next();
+      closing$.complete();
+    }
+    state.set(failed ? { type: 'closed', error: failed.error } : { type: 'closed' });
     unobserved?.clear();
     invalid$.complete();
     dropped$.complete();
@@ -496,7 +503,7 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
           return false;
         })
       : identity,
-    (source: Observable<In>) => new Observable<In>((subscriber) => new SessionEnd(subscriber, fail).attach(source, closing$)),
+    (source: Observable<In>) => new Observable<In>((subscriber) => new SessionEnd(subscriber, end).attach(source, closing$)),
     (source: Observable<In>) => sharedWithGrace(source, grace, scheduler),
   );
   const messages$ = defer(() => {
@@ -543,37 +550,25 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
       let frame: string;
       let key: string | undefined;
       try {
-        if (!isTimerMs(messageExpiry, { min: 0, minIncluded: false })) {
-          throw new TypeError(
-            `send: expireAfter must be a number of ms above 0 and at most ${MAX_TIMER_MS} (or Infinity), got ${String(messageExpiry)}`,
-          );
-        }
-        if (outbound && !outbound.is(message)) {
-          throw new TypeError('send: the message does not match the outbound codec');
-        }
+        checkDuration(messageExpiry, 'send', 'expireAfter', NEVER);
+        checkOption(!outbound || outbound.is(message), 'send', 'the message does not match the outbound codec');
         const encoded = outbound ? outbound.encode(message) : message;
         frame = typeof encoded === 'string' ? encoded : serialize(encoded);
         key = sendAck?.keyOf(message);
       } catch (error) {
-        return new SendReceipt((control) => control.reject(error));
+        return failedReceipt(error);
       }
       return queue.enqueue(message, frame, key, messageExpiry);
     },
+    // A method, not an arrow property: V8 keeps this object about 250 bytes smaller (measured).
     close(): void {
-      if (closed) return;
-      closed = true;
-      queue.end(new SessionClosedError('close'));
-      releaseHold();
-      closing$.next();
-      closing$.complete();
-      state.set({ type: 'closed' });
-      unobserved?.clear();
-      invalid$.complete();
-      dropped$.complete();
+      end();
     },
   };
 }
 
+/** The rule of both `expireAfter`s, built once: a send must not allocate it. */
+const NEVER = { infinity: 'never' };
 const never = () => false;
 
 /**
@@ -582,11 +577,11 @@ const never = () => false;
  * memory per session (see bench/RESULTS.md).
  */
 class SessionEnd<In> extends LayerSubscriber<In, In> {
-  constructor(
-    subscriber: Subscriber<In>,
-    private readonly onError: (error: unknown) => void,
-  ) {
+  readonly #onError: (failed: { error: unknown }) => void;
+
+  constructor(subscriber: Subscriber<In>, onError: (failed: { error: unknown }) => void) {
     super(subscriber);
+    this.#onError = onError;
   }
 
   /** Subscribes the notifier, then (unless it already fired) the source; returns itself as the teardown. */
@@ -597,7 +592,7 @@ class SessionEnd<In> extends LayerSubscriber<In, In> {
   }
 
   override error(error: unknown): void {
-    if (!this.closed) this.onError(error);
+    if (!this.closed) this.#onError({ error });
     super.error(error);
   }
 
@@ -607,10 +602,7 @@ class SessionEnd<In> extends LayerSubscriber<In, In> {
 }
 
 function validate(config: ConnectConfig<unknown, unknown, unknown, unknown>): void {
-  const fail = (message: string): never => {
-    throw new TypeError(`connect: ${message}`);
-  };
-  if (typeof config !== 'object' || config === null) fail('config must be an object');
+  check(typeof config === 'object' && config !== null, 'config must be an object');
   const {
     url,
     inbound,
@@ -627,55 +619,64 @@ function validate(config: ConnectConfig<unknown, unknown, unknown, unknown>): vo
     resume,
     drain,
     maxPayload,
+    reconnectNow,
   } = config;
-  if (typeof url !== 'string' && typeof url !== 'function') fail('url must be a string or a function returning one');
-  if (!isCodec(inbound)) fail('inbound must be an io-ts codec (with decode and is)');
-  if (outbound !== undefined && !(isCodec(outbound) && typeof outbound.encode === 'function')) {
-    fail('outbound must be an io-ts codec (with is and encode)');
-  }
+  check(typeof url === 'string' || typeof url === 'function', 'url must be a string or a function returning one');
+  check(isCodec(inbound), 'inbound must be an io-ts codec (with decode and is)');
+  check(
+    outbound === undefined || (isCodec(outbound) && typeof outbound.encode === 'function'),
+    'outbound must be an io-ts codec (with is and encode)',
+  );
   if (auth !== undefined) {
-    if (typeof auth !== 'object' || auth === null) fail('auth must be an object');
-    if (typeof auth.message !== 'function') fail('auth.message must be a function building the auth frame from the token');
+    check(typeof auth === 'object' && auth !== null, 'auth must be an object');
+    check(typeof auth.message === 'function', 'auth.message must be a function building the auth frame from the token');
     assertMatcher(auth.ack, 'connect: auth.ack');
     if (auth.expired !== undefined) assertMatcher(auth.expired, 'connect: auth.expired');
-    if (token === undefined) fail('token is required with auth');
-  } else if (token !== undefined) {
-    fail('token needs auth (how to send it): add an auth config, or remove token');
+    check(token !== undefined, 'token is required with auth');
+  } else {
+    check(token === undefined, 'token needs auth (how to send it): add an auth config, or remove token');
   }
-  // Timers longer than MAX_TIMER_MS fire at once: a long grace would close at once, a long expiry expire at once.
-  if (grace !== undefined && !isTimerMs(grace, { min: 0, minIncluded: true })) {
-    fail(`grace must be a number of ms from 0 to ${MAX_TIMER_MS} (or Infinity: until close()), got ${String(grace)}`);
+  // Timers longer than the longest a runtime keeps fire at once: a long grace would close at once.
+  if (grace !== undefined) checkDuration(grace, 'connect', 'grace', { zero: 'close at once', infinity: 'keep until close()' });
+  check(
+    maxQueued === undefined || (Number.isInteger(maxQueued) && maxQueued > 0) || maxQueued === Infinity,
+    `maxQueued must be a positive integer (or Infinity), got ${String(maxQueued)}`,
+  );
+  check(
+    overflow === undefined || overflow === 'reject' || overflow === 'drop-oldest',
+    `overflow must be 'reject' or 'drop-oldest', got ${String(overflow)}`,
+  );
+  if (expireAfter !== undefined) checkDuration(expireAfter, 'connect', 'expireAfter', NEVER);
+  if (sendAck !== undefined) {
+    check(
+      typeof sendAck?.keyOf === 'function' && typeof sendAck.ackedKey === 'function',
+      'sendAck must be { keyOf, ackedKey } (two functions)',
+    );
+    check(
+      sendAck.failed === undefined || typeof sendAck.failed === 'function',
+      'sendAck.failed must be a function returning { key?, error } for a refusal, or undefined',
+    );
   }
-  if (maxQueued !== undefined && !((Number.isInteger(maxQueued) && maxQueued > 0) || maxQueued === Infinity)) {
-    fail(`maxQueued must be a positive integer (or Infinity), got ${String(maxQueued)}`);
+  if (rateLimit !== undefined) assertRateLimit(rateLimit);
+  check(retryAfter === undefined || typeof retryAfter === 'function', 'retryAfter must be a function returning a delay in ms or undefined');
+  if (resume !== undefined) {
+    assertResume(resume);
+    check(resume.fromAck === undefined || auth !== undefined, 'resume.fromAck needs auth (it reads the auth ack)');
   }
-  if (overflow !== undefined && overflow !== 'reject' && overflow !== 'drop-oldest') {
-    fail(`overflow must be 'reject' or 'drop-oldest', got ${String(overflow)}`);
-  }
-  if (expireAfter !== undefined && !isTimerMs(expireAfter, { min: 0, minIncluded: false })) {
-    fail(`expireAfter must be a number of ms above 0 and at most ${MAX_TIMER_MS} (or Infinity: never), got ${String(expireAfter)}`);
-  }
-  if (sendAck !== undefined && (typeof sendAck?.keyOf !== 'function' || typeof sendAck?.ackedKey !== 'function')) {
-    fail('sendAck must be { keyOf, ackedKey } (two functions)');
-  }
-  if (sendAck?.failed !== undefined && typeof sendAck.failed !== 'function') {
-    fail('sendAck.failed must be a function returning { key?, error } for a refusal, or undefined');
-  }
-  if (rateLimit !== undefined) assertRateLimit(rateLimit, 'connect: rateLimit');
-  if (retryAfter !== undefined && typeof retryAfter !== 'function')
-    fail('retryAfter must be a function returning a delay in ms or undefined');
-  if (resume !== undefined) assertResume(resume);
-  if (resume?.fromAck !== undefined && auth === undefined) fail('resume.fromAck needs auth (it reads the auth ack)');
   if (maxPayload !== undefined) {
-    if (!(Number.isSafeInteger(maxPayload) && maxPayload > 0))
-      fail(`maxPayload must be a positive integer (bytes), got ${String(maxPayload)}`);
-    if (config.WebSocketCtor === undefined) {
-      fail("maxPayload needs WebSocketCtor (WebSocket from 'ws'): browsers and Node's global WebSocket have no such option");
-    }
+    check(Number.isSafeInteger(maxPayload) && maxPayload > 0, `maxPayload must be a positive integer (bytes), got ${String(maxPayload)}`);
+    check(
+      config.WebSocketCtor !== undefined,
+      "maxPayload needs WebSocketCtor (WebSocket from 'ws'): browsers and Node's global WebSocket have no such option",
+    );
   }
   if (drain !== undefined) assertMatcher(drain, 'connect: drain');
-  if (config.reconnectNow !== undefined && !isObservable(config.reconnectNow))
-    fail("reconnectNow must be an Observable (e.g. fromEvent(window, 'online'))");
+  check(reconnectNow === undefined || isObservable(reconnectNow), "reconnectNow must be an Observable (e.g. fromEvent(window, 'online'))");
+}
+
+/** Throws `TypeError("connect: <problem>")` unless `ok`. */
+function check(ok: boolean, problem: string): asserts ok {
+  checkOption(ok, 'connect', problem);
 }
 
 function isCodec(value: unknown): value is t.Type<unknown, unknown, unknown> {

@@ -1,3 +1,4 @@
+import { errorSummary } from '../clip-text.js';
 import { SocketPipelineError } from '../errors.js';
 
 /**
@@ -19,8 +20,7 @@ export class SendQueueFullError extends SocketPipelineError {
   readonly code = 'SEND_QUEUE_FULL';
   constructor(/** The configured bound. */ readonly maxQueued: number) {
     super(
-      `send refused: ${maxQueued} message(s) are already waiting for the connection (maxQueued); ` +
-        `wait for state 'ready', raise maxQueued or use overflow 'drop-oldest'`,
+      `send refused: ${maxQueued} message(s) already queued (maxQueued): wait for state 'ready', raise maxQueued or use overflow 'drop-oldest'`,
     );
   }
 }
@@ -54,9 +54,7 @@ export class SendExpiredError extends SocketPipelineError {
   override readonly name = 'SendExpiredError';
   readonly code = 'SEND_EXPIRED';
   constructor(/** The expiry that elapsed, in ms. */ readonly expireAfter: number) {
-    super(
-      `a message was not written within ${expireAfter} ms (waiting for a ready connection, the rate limit or a server's retry-after) and expired unsent`,
-    );
+    super(`a message expired unsent after ${expireAfter} ms waiting for a ready connection, the rate limit or a server's retry-after`);
   }
 }
 
@@ -81,7 +79,7 @@ export class SessionClosedError extends SocketPipelineError {
     super(
       by === 'close'
         ? 'the session was closed before this message was delivered'
-        : `the session failed before this message was delivered: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`,
+        : `the session failed before this message was delivered: ${errorSummary(cause)}`,
       by === 'error' ? { cause } : undefined,
     );
   }
@@ -100,6 +98,6 @@ export class ServerDrainingError extends SocketPipelineError {
   override readonly name = 'ServerDrainingError';
   readonly code = 'SERVER_DRAINING';
   constructor() {
-    super('the server announced it will close this socket soon: reconnecting now, before it does');
+    super('the server announced it will close this socket soon: reconnecting now');
   }
 }

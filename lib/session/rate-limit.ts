@@ -1,4 +1,4 @@
-import { MAX_TIMER_MS } from '../timer-limit.js';
+import { checkDuration, checkOption } from '../check-option.js';
 
 /** An outbound rate limit: at most `messages` app frames in any window of `perMs` milliseconds. */
 export interface RateLimit {
@@ -8,17 +8,17 @@ export interface RateLimit {
   readonly perMs: number;
 }
 
-/** Validates a {@link RateLimit} option, naming it in the TypeError. */
-export function assertRateLimit(limit: unknown, option: string): asserts limit is RateLimit {
-  const { messages, perMs } = (limit ?? {}) as Partial<RateLimit>;
-  if (typeof limit !== 'object' || limit === null) throw new TypeError(`${option} must be { messages, perMs }`);
-  if (!(Number.isInteger(messages) && messages! > 0)) {
-    throw new TypeError(`${option}.messages must be a positive integer, got ${String(messages)}`);
-  }
+/** Validates `connect`'s `rateLimit` option, naming it in the TypeError. */
+export function assertRateLimit(limit: unknown): asserts limit is RateLimit {
+  checkOption(typeof limit === 'object' && limit !== null, 'connect', 'rateLimit must be { messages, perMs }');
+  const { messages, perMs } = limit as Partial<RateLimit>;
+  checkOption(
+    Number.isInteger(messages) && messages! > 0,
+    'connect',
+    `rateLimit.messages must be a positive integer, got ${String(messages)}`,
+  );
   // A longer window would need a timer that fires at once, so the limit would not hold.
-  if (!(typeof perMs === 'number' && perMs > 0 && perMs <= MAX_TIMER_MS)) {
-    throw new TypeError(`${option}.perMs must be a number of ms above 0 and at most ${MAX_TIMER_MS}, got ${String(perMs)}`);
-  }
+  checkDuration(perMs, 'connect', 'rateLimit.perMs');
 }
 
 /**
@@ -31,19 +31,23 @@ export function assertRateLimit(limit: unknown, option: string): asserts limit i
  * window.wait(500); // 500: the write at 0 leaves the window at 1000
  */
 export class SlidingWindow {
-  private readonly writes: number[] = [];
+  readonly #writes: number[] = [];
+  readonly #limit: RateLimit;
 
-  constructor(private readonly limit: RateLimit) {}
+  constructor(limit: RateLimit) {
+    this.#limit = limit;
+  }
 
   /** Milliseconds until one more write fits in the window; 0 when it fits now. */
   wait(now: number): number {
-    if (this.writes.length < this.limit.messages) return 0;
-    return Math.max(0, this.writes[0]! + this.limit.perMs - now);
+    const writes = this.#writes;
+    return writes.length < this.#limit.messages ? 0 : Math.max(0, writes[0]! + this.#limit.perMs - now);
   }
 
   /** Records a write at `now`. */
   record(now: number): void {
-    this.writes.push(now);
-    if (this.writes.length > this.limit.messages) this.writes.shift();
+    const writes = this.#writes;
+    writes.push(now);
+    if (writes.length > this.#limit.messages) writes.shift();
   }
 }

@@ -1,3 +1,5 @@
+import { checkOption } from '../check-option.js';
+
 /** Configuration of a session's resume (see `ConnectConfig.resume`). */
 export interface ResumeConfig<In, Id> {
   /**
@@ -51,19 +53,21 @@ export interface ResumeInfo<Id> {
  * was already delivered (a server replaying from `lastId` may overlap what arrived live).
  */
 export class ResumeTracker<In, Id> {
-  private readonly seen = new Set<Id>();
-  private readonly order: Id[] = [];
-  private readonly window: number;
-  private last: Id | undefined;
+  readonly #seen = new Set<Id>();
+  readonly #order: Id[] = [];
+  readonly #config: ResumeConfig<In, Id>;
+  readonly #window: number;
+  #last: Id | undefined;
 
-  constructor(private readonly config: ResumeConfig<In, Id>) {
-    this.window = config.window ?? 1000;
-    this.last = config.from;
+  constructor(config: ResumeConfig<In, Id>) {
+    this.#config = config;
+    this.#window = config.window ?? 1000;
+    this.#last = config.from;
   }
 
   /** Id of the last message delivered. */
   get lastId(): Id | undefined {
-    return this.last;
+    return this.#last;
   }
 
   /**
@@ -71,36 +75,44 @@ export class ResumeTracker<In, Id> {
    * yet; a known one (from `from` or a delivered message) is never moved by an ack.
    */
   adoptAck(ack: unknown): void {
-    const { fromAck } = this.config;
-    if (!fromAck || this.last !== undefined) return;
-    this.last = fromAck(ack);
+    const { fromAck } = this.#config;
+    if (fromAck && this.#last === undefined) this.#last = fromAck(ack);
   }
 
   /** Whether `message` is new (and records it); `false` for a duplicate, which must be dropped. */
   accept(message: In): boolean {
-    const id = this.config.idOf(message);
+    const id = this.#config.idOf(message);
     if (id === undefined) return true;
-    if (this.seen.has(id)) return false;
-    this.seen.add(id);
-    this.order.push(id);
-    if (this.order.length > this.window) this.seen.delete(this.order.shift()!);
-    this.last = id;
+    const seen = this.#seen;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    const order = this.#order;
+    order.push(id);
+    if (order.length > this.#window) seen.delete(order.shift()!);
+    this.#last = id;
     return true;
   }
 }
 
 /** Validates the resume option at creation, naming the field in the TypeError. */
-export function assertResume(resume: unknown): void {
-  if (typeof resume !== 'object' || resume === null) throw new TypeError('connect: resume must be { idOf }');
+export function assertResume(resume: unknown): asserts resume is ResumeConfig<unknown, unknown> {
+  check(typeof resume === 'object' && resume !== null, 'resume must be { idOf }');
   const { idOf, window, fromAck, maxUnobserved } = resume as Partial<ResumeConfig<unknown, unknown>>;
-  if (typeof idOf !== 'function') throw new TypeError('connect: resume.idOf must be a function returning the id of an inbound message');
-  if (fromAck !== undefined && typeof fromAck !== 'function') {
-    throw new TypeError("connect: resume.fromAck must be a function reading the server's position from the auth ack");
-  }
-  if (window !== undefined && !(Number.isInteger(window) && window > 0)) {
-    throw new TypeError(`connect: resume.window must be a positive integer, got ${String(window)}`);
-  }
-  if (maxUnobserved !== undefined && !(Number.isInteger(maxUnobserved) && maxUnobserved >= 0)) {
-    throw new TypeError(`connect: resume.maxUnobserved must be an integer from 0, got ${String(maxUnobserved)}`);
-  }
+  check(typeof idOf === 'function', 'resume.idOf must be a function returning the id of an inbound message');
+  check(
+    fromAck === undefined || typeof fromAck === 'function',
+    "resume.fromAck must be a function reading the server's position from the auth ack",
+  );
+  check(
+    window === undefined || (Number.isInteger(window) && window > 0),
+    `resume.window must be a positive integer, got ${String(window)}`,
+  );
+  check(
+    maxUnobserved === undefined || (Number.isInteger(maxUnobserved) && maxUnobserved >= 0),
+    `resume.maxUnobserved must be an integer from 0, got ${String(maxUnobserved)}`,
+  );
+}
+
+function check(ok: boolean, problem: string): asserts ok {
+  checkOption(ok, 'connect', problem);
 }

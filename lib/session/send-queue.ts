@@ -2,7 +2,7 @@ import { type SchedulerLike, type Subscription } from 'rxjs';
 import { MAX_TIMER_MS } from '../timer-limit.js';
 import { SendDroppedError, SendExpiredError, SendQueueFullError } from './errors.js';
 import { SlidingWindow, type RateLimit } from './rate-limit.js';
-import { SendReceipt, type ReceiptControl } from './send-receipt.js';
+import { failedReceipt, moveReceipt, SendReceipt, settleReceipt } from './send-receipt.js';
 
 /** What happens to a `send` when `maxQueued` messages already wait. */
 export type Overflow = 'reject' | 'drop-oldest';
@@ -46,7 +46,7 @@ interface Entry<Out> {
   /** Written at least once: a frame the server may already have, so it never expires. */
   written: boolean;
   expiry: Subscription | undefined;
-  readonly control: ReceiptControl;
+  readonly receipt: SendReceipt;
 }
 
 /**
@@ -55,96 +55,89 @@ interface Entry<Out> {
  * With acks, written messages stay "in flight" until acknowledged and go back to the queue, ahead
  * of newer ones, when their socket dies (at-least-once; make them idempotent).
  *
- * Time only through the scheduler, so marble tests drive expiry, rate and pauses.
+ * Time only through the scheduler, so marble tests drive expiry, rate and pauses. Private members
+ * are `#` fields: a minifier shortens those names, not those of TypeScript's `private`.
  */
 export class SendQueue<Out> {
-  private queued: Entry<Out>[] = [];
-  private readonly inFlight: Entry<Out>[] = [];
-  private seq = 0;
-  private writer: Writer | undefined;
-  private pausedUntil = -Infinity;
-  private wake: Subscription | undefined;
-  private readonly window: SlidingWindow | undefined;
-  private pumping = false;
-  private reportingDrop = false;
-  private ended: Error | undefined;
+  readonly #queued: Entry<Out>[] = [];
+  readonly #inFlight: Entry<Out>[] = [];
+  #seq = 0;
+  #writer: Writer | undefined;
+  #pausedUntil = -Infinity;
+  #wake: Subscription | undefined;
+  readonly #window: SlidingWindow | undefined;
+  #pumping = false;
+  #reportingDrop = false;
+  #ended: Error | undefined;
+  readonly #options: SendQueueOptions<Out>;
 
-  constructor(private readonly options: SendQueueOptions<Out>) {
-    this.window = options.rateLimit ? new SlidingWindow(options.rateLimit) : undefined;
+  constructor(options: SendQueueOptions<Out>) {
+    this.#options = options;
+    this.#window = options.rateLimit ? new SlidingWindow(options.rateLimit) : undefined;
   }
 
   /** Messages waiting to be written. */
   get size(): number {
-    return this.queued.length;
+    return this.#queued.length;
   }
 
   /** Messages not yet delivered: waiting, or written and awaiting their ack. */
   get pending(): number {
-    return this.queued.length + this.inFlight.length;
+    return this.#queued.length + this.#inFlight.length;
   }
 
   /** Queues an encoded frame; the receipt settles when it is written (or acknowledged) or given up. */
-  enqueue(message: Out, frame: string, key: string | undefined, expireAfter = this.options.expireAfter): SendReceipt {
-    let control!: ReceiptControl;
-    const receipt = new SendReceipt((bound) => (control = bound));
-    if (this.ended) {
-      control.reject(this.ended);
-      return receipt;
-    }
-    const { maxQueued, overflow } = this.options;
+  enqueue(message: Out, frame: string, key: string | undefined, expireAfter = this.#options.expireAfter): SendReceipt {
+    if (this.#ended) return failedReceipt(this.#ended);
+    const queued = this.#queued;
+    const { maxQueued, overflow, scheduler } = this.#options;
     let dropped: Entry<Out> | undefined;
     // Only messages never written count: one written before a reconnect may be at the server already.
-    if (this.queued.length >= maxQueued && this.countUnwritten() >= maxQueued) {
+    if (queued.length >= maxQueued && countUnwritten(queued) >= maxQueued) {
       // A send from a dropped$ handler must not drop yet another message: that would cascade.
-      if (overflow === 'reject' || this.reportingDrop) {
-        control.reject(new SendQueueFullError(maxQueued));
-        return receipt;
-      }
-      dropped = this.queued.splice(
-        this.queued.findIndex((queued) => !queued.written),
+      if (overflow === 'reject' || this.#reportingDrop) return failedReceipt(new SendQueueFullError(maxQueued));
+      dropped = queued.splice(
+        queued.findIndex((entry) => !entry.written),
         1,
       )[0];
     }
-    const entry: Entry<Out> = { seq: this.seq++, message, frame, key, written: false, expiry: undefined, control };
+    const receipt = new SendReceipt();
+    const entry: Entry<Out> = { seq: this.#seq++, message, frame, key, written: false, expiry: undefined, receipt };
     if (Number.isFinite(expireAfter)) {
-      entry.expiry = this.options.scheduler.schedule(() => {
-        const index = this.queued.indexOf(entry);
-        if (index < 0) return;
-        this.queued.splice(index, 1);
-        this.give(entry, new SendExpiredError(expireAfter));
-        this.options.onPendingChange(this.pending);
+      entry.expiry = scheduler.schedule(() => {
+        const index = this.#queued.indexOf(entry);
+        if (index >= 0) SendQueue.#take(this, this.#queued, index, new SendExpiredError(expireAfter));
       }, expireAfter);
     }
-    this.queued.push(entry);
+    queued.push(entry);
     // Reported once the queue is consistent: the app's dropped$ handler may send or close() here.
     if (dropped) {
-      this.reportingDrop = true;
+      this.#reportingDrop = true;
       try {
-        this.give(dropped, new SendDroppedError(maxQueued));
+        SendQueue.#give(this, dropped, new SendDroppedError(maxQueued));
       } finally {
-        this.reportingDrop = false;
+        this.#reportingDrop = false;
       }
     }
-    if (this.ended) return receipt; // closed by that handler: end() gave this one up too
-    this.options.onPendingChange(this.pending);
+    if (this.#ended) return receipt; // closed by that handler: end() gave this one up too
+    SendQueue.#changed(this);
     this.pump();
     return receipt;
   }
 
   /** Sets (or, with `undefined`, removes) the way out; queued messages flow while it is set. */
   setWriter(writer: Writer | undefined): void {
-    this.writer = writer;
+    this.#writer = writer;
     this.pump();
   }
 
   /** Settles the in-flight message with this key; `false` if none waits for it. */
   acknowledge(key: string): boolean {
-    const index = this.inFlight.findIndex((entry) => entry.key === key);
-    if (index < 0) return false;
-    const [entry] = this.inFlight.splice(index, 1);
-    entry!.control.resolve('acknowledged');
-    this.options.onPendingChange(this.pending);
-    return true;
+    return SendQueue.#take(
+      this,
+      this.#inFlight,
+      this.#inFlight.findIndex((entry) => entry.key === key),
+    );
   }
 
   /**
@@ -153,18 +146,14 @@ export class SendQueue<Out> {
    * is the refused one (servers answer in order). `false` if no such message is pending.
    */
   fail(key: string | undefined, error: Error): boolean {
-    let list = this.inFlight;
+    let list = this.#inFlight;
     let index = key === undefined ? (list.length > 0 ? 0 : -1) : list.findIndex((entry) => entry.key === key);
     // A message written, then put back in the queue (a retry-after), may be the one refused.
     if (index < 0 && key !== undefined) {
-      list = this.queued;
+      list = this.#queued;
       index = list.findIndex((entry) => entry.written && entry.key === key);
     }
-    if (index < 0) return false;
-    const [entry] = list.splice(index, 1);
-    this.give(entry!, error);
-    this.options.onPendingChange(this.pending);
-    return true;
+    return SendQueue.#take(this, list, index, error);
   }
 
   /**
@@ -173,97 +162,111 @@ export class SendQueue<Out> {
    * back to the queue to be written again after the pause; nothing is dropped.
    */
   retryAfter(ms: number): void {
-    const now = this.options.scheduler.now();
-    this.pausedUntil = Math.max(this.pausedUntil, now + pauseFor(ms));
-    const refused = this.inFlight.shift();
-    if (refused) this.requeue(refused);
+    // NaN: "too many", but no readable delay (it comes off the wire through the app's parser): 1 s.
+    const pause = Number.isNaN(ms) ? 1000 : Math.min(Math.max(0, ms), MAX_TIMER_MS);
+    this.#pausedUntil = Math.max(this.#pausedUntil, this.#options.scheduler.now() + pause);
+    const refused = this.#inFlight.shift();
+    if (refused) SendQueue.#requeue(this, refused);
     this.pump();
   }
 
   /** A new socket: messages written on the old one and never acknowledged go out again first. */
   requeueInFlight(): void {
-    for (const entry of this.inFlight.splice(0)) this.requeue(entry);
+    for (const entry of this.#inFlight.splice(0)) SendQueue.#requeue(this, entry);
     this.pump();
   }
 
   /** Gives up every undelivered message with `error`; later sends are refused with it too. */
   end(error: Error): void {
-    if (this.ended) return;
-    this.ended = error;
-    this.writer = undefined;
-    this.wake?.unsubscribe();
-    this.wake = undefined;
-    const entries = [...this.inFlight.splice(0), ...this.queued.splice(0)].sort((a, b) => a.seq - b.seq);
-    for (const entry of entries) this.give(entry, error);
-    this.options.onPendingChange(0);
+    if (this.#ended) return;
+    this.#ended = error;
+    this.#writer = undefined;
+    this.#wake?.unsubscribe();
+    this.#wake = undefined;
+    const entries = [...this.#inFlight.splice(0), ...this.#queued.splice(0)].sort((a, b) => a.seq - b.seq);
+    for (const entry of entries) SendQueue.#give(this, entry, error);
+    this.#options.onPendingChange(0);
   }
 
   /** Writes as many queued frames as the writer, the rate limit and any pause allow, in order. */
   pump(): void {
-    if (this.pumping) return;
-    this.pumping = true;
+    if (this.#pumping) return;
+    this.#pumping = true;
     try {
-      while (this.queued.length > 0 && this.writer) {
-        const now = this.options.scheduler.now();
-        const wait = Math.max(this.pausedUntil - now, this.window?.wait(now) ?? 0);
+      const options = this.#options;
+      const window = this.#window;
+      while (this.#queued.length > 0 && this.#writer) {
+        const now = options.scheduler.now();
+        const wait = Math.max(this.#pausedUntil - now, window?.wait(now) ?? 0);
         if (wait > 0) {
-          this.wakeIn(wait);
+          SendQueue.#wakeIn(this, wait);
           return;
         }
-        const entry = this.queued[0]!;
-        if (!this.writer(entry.frame)) return;
-        this.queued.shift();
-        this.window?.record(now);
+        const entry = this.#queued[0]!;
+        if (!this.#writer(entry.frame)) return;
+        this.#queued.shift();
+        window?.record(now);
         entry.written = true;
         entry.expiry?.unsubscribe();
         entry.expiry = undefined;
-        if (this.options.awaitsAck && entry.key !== undefined) {
-          this.inFlight.push(entry);
-          entry.control.written();
+        if (options.awaitsAck && entry.key !== undefined) {
+          this.#inFlight.push(entry);
+          moveReceipt(entry.receipt, 'written');
         } else {
-          entry.control.resolve('written');
-          this.options.onPendingChange(this.pending);
+          settleReceipt(entry.receipt, 'written');
+          SendQueue.#changed(this);
         }
       }
     } finally {
-      this.pumping = false;
+      this.#pumping = false;
     }
   }
 
-  private requeue(entry: Entry<Out>): void {
-    entry.control.requeued();
-    let index = this.queued.findIndex((queued) => queued.seq > entry.seq);
-    if (index < 0) index = this.queued.length;
-    this.queued.splice(index, 0, entry);
+  // The helpers below are static: a `#method` would add a hidden brand field to every instance.
+
+  /** Takes `list[index]` out (none if `index` is -1): given up with `error`, else acknowledged. */
+  static #take<Out>(queue: SendQueue<Out>, list: Entry<Out>[], index: number, error?: Error): boolean {
+    if (index < 0) return false;
+    const entry = list.splice(index, 1)[0]!;
+    if (error) SendQueue.#give(queue, entry, error);
+    else settleReceipt(entry.receipt, 'acknowledged');
+    SendQueue.#changed(queue);
+    return true;
   }
 
-  private countUnwritten(): number {
-    let count = 0;
-    for (const entry of this.queued) if (!entry.written) count++;
-    return count;
+  /** Puts a written entry back in the queue, in its place by age. */
+  static #requeue<Out>(queue: SendQueue<Out>, entry: Entry<Out>): void {
+    moveReceipt(entry.receipt, 'queued');
+    const queued = queue.#queued;
+    let index = queued.findIndex((other) => other.seq > entry.seq);
+    if (index < 0) index = queued.length;
+    queued.splice(index, 0, entry);
   }
 
-  private give(entry: Entry<Out>, error: Error): void {
+  static #give<Out>(queue: SendQueue<Out>, entry: Entry<Out>, error: Error): void {
     entry.expiry?.unsubscribe();
-    entry.control.reject(error);
-    this.options.onDropped({ message: entry.message, error });
+    settleReceipt(entry.receipt, 'failed', error);
+    queue.#options.onDropped({ message: entry.message, error });
   }
 
-  private wakeIn(ms: number): void {
-    this.wake?.unsubscribe();
-    this.wake = this.options.scheduler.schedule(
+  static #changed<Out>(queue: SendQueue<Out>): void {
+    queue.#options.onPendingChange(queue.pending);
+  }
+
+  static #wakeIn<Out>(queue: SendQueue<Out>, ms: number): void {
+    queue.#wake?.unsubscribe();
+    queue.#wake = queue.#options.scheduler.schedule(
       () => {
-        this.wake = undefined;
-        this.pump();
+        queue.#wake = undefined;
+        queue.pump();
       },
       Math.min(ms, MAX_TIMER_MS),
     );
   }
 }
 
-/** A server's pause, made safe to schedule: the value comes off the wire through the app's parser. */
-const UNREADABLE_PAUSE_MS = 1000;
-function pauseFor(ms: number): number {
-  if (Number.isNaN(ms)) return UNREADABLE_PAUSE_MS; // "too many", but no readable delay: back off a little
-  return Math.min(Math.max(0, ms), MAX_TIMER_MS);
+function countUnwritten(queued: readonly Entry<unknown>[]): number {
+  let count = 0;
+  for (const entry of queued) if (!entry.written) count++;
+  return count;
 }

@@ -7,17 +7,18 @@
  */
 export type SendStatus = 'queued' | 'written' | 'acknowledged' | 'failed';
 
-/** What settles a {@link SendReceipt}; kept by the queue, never handed to the caller. */
-export interface ReceiptControl {
-  /** The frame went out (it may go out again after a reconnect if it was not acknowledged). */
-  written(): void;
-  /** Back in the queue: written on a socket that died before the server acknowledged it. */
-  requeued(): void;
-  /** Done: written (no ack configured) or acknowledged. */
-  resolve(status: 'written' | 'acknowledged'): void;
-  /** Not delivered: refused, dropped, expired or the session ended. */
-  reject(error: unknown): void;
-}
+/**
+ * Moves an unsettled receipt between 'queued' and 'written' (it goes back to 'queued' when written
+ * on a socket that died before the server acknowledged it). For the send queue only; a module
+ * function, set by the class (it reaches private fields), so a receipt holds no closures of its own.
+ */
+export let moveReceipt: (receipt: SendReceipt, status: 'queued' | 'written') => void;
+
+/**
+ * Settles a receipt once: resolved as 'written' (no ack configured) or 'acknowledged', or rejected
+ * with `error` as 'failed' (refused, dropped, expired, or the session ended). Later calls do nothing.
+ */
+export let settleReceipt: (receipt: SendReceipt, status: 'written' | 'acknowledged' | 'failed', error?: unknown) => void;
 
 /**
  * What `session.send()` returns: awaitable like a Promise (it resolves once the frame was written,
@@ -32,39 +33,34 @@ export interface ReceiptControl {
  * await receipt;  // written (or acknowledged)
  */
 export class SendReceipt implements PromiseLike<void> {
-  private current: SendStatus = 'queued';
-  private settledAsWritten = false;
-  private readonly promise: Promise<void>;
+  #status: SendStatus = 'queued';
+  readonly #promise: Promise<void>;
+  // The promise's own settle functions, dropped once it settles: undefined means settled.
+  #resolve: (() => void) | undefined;
+  #reject: ((error: unknown) => void) | undefined;
 
-  /** @internal Created by the send queue, which keeps the control. */
-  constructor(bind: (control: ReceiptControl) => void) {
-    let resolve!: () => void;
-    let reject!: (error: unknown) => void;
-    this.promise = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
+  static {
+    moveReceipt = (receipt, status) => {
+      if (receipt.#resolve) receipt.#status = status;
+    };
+    settleReceipt = (receipt, status, error) => {
+      const resolve = receipt.#resolve;
+      const reject = receipt.#reject!;
+      if (!resolve) return;
+      receipt.#resolve = receipt.#reject = undefined;
+      receipt.#status = status;
+      if (status === 'failed') reject(error);
+      else resolve();
+    };
+  }
+
+  /** @internal Created by the send queue (and `connect`), which settle it with {@link settleReceipt}. */
+  constructor() {
+    this.#promise = new Promise<void>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
     });
-    this.promise.catch(() => undefined); // handled here; awaiting callers still see the rejection
-    const settled = () => this.current === 'failed' || this.current === 'acknowledged' || this.settledAsWritten;
-    bind({
-      written: () => {
-        if (!settled()) this.current = 'written';
-      },
-      requeued: () => {
-        if (!settled()) this.current = 'queued';
-      },
-      resolve: (status) => {
-        if (settled()) return;
-        this.current = status;
-        this.settledAsWritten = status === 'written';
-        resolve();
-      },
-      reject: (error) => {
-        if (settled()) return;
-        this.current = 'failed';
-        reject(error);
-      },
-    });
+    this.#promise.catch(noop); // handled here; awaiting callers still see the rejection
   }
 
   /**
@@ -75,7 +71,7 @@ export class SendReceipt implements PromiseLike<void> {
    * if (receipt.status === 'queued') showPendingBadge();
    */
   get status(): SendStatus {
-    return this.current;
+    return this.#status;
   }
 
   /**
@@ -92,7 +88,7 @@ export class SendReceipt implements PromiseLike<void> {
     onFulfilled?: ((value: void) => A | PromiseLike<A>) | null,
     onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
   ): Promise<A | B> {
-    return this.promise.then(onFulfilled, onRejected);
+    return this.#promise.then(onFulfilled, onRejected);
   }
 
   /**
@@ -102,7 +98,7 @@ export class SendReceipt implements PromiseLike<void> {
    * session.send(message).catch((error) => console.error('not delivered', error));
    */
   catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<void | B> {
-    return this.promise.catch(onRejected);
+    return this.#promise.catch(onRejected);
   }
 
   /**
@@ -112,6 +108,15 @@ export class SendReceipt implements PromiseLike<void> {
    * await session.send(message).finally(() => spinner.stop());
    */
   finally(onFinally?: (() => void) | null): Promise<void> {
-    return this.promise.finally(onFinally);
+    return this.#promise.finally(onFinally);
   }
 }
+
+/** A receipt that failed already: a send refused before it was queued. */
+export function failedReceipt(error: unknown): SendReceipt {
+  const receipt = new SendReceipt();
+  settleReceipt(receipt, 'failed', error);
+  return receipt;
+}
+
+function noop(): void {}

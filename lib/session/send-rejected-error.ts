@@ -24,6 +24,6 @@ export class SendRejectedError extends SocketPipelineError {
     /** The server's error code, when it gave one. */
     readonly serverCode?: number | string,
   ) {
-    super(`the server refused this message${serverCode === undefined ? '' : ` (${String(serverCode)})`}: ${reason}; it is not sent again`);
+    super(`the server refused this message${serverCode === undefined ? '' : ` (${serverCode})`}: ${reason}; it is not sent again`);
   }
 }

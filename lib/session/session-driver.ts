@@ -35,7 +35,8 @@ export interface DriveSettings {
 /**
  * The session's own layer over the composed operators: turns socket events into `state$`, opens
  * and shuts the send queue, and consumes protocol frames (retry-after answers, send acks and
- * refusals). A class, not closures (memory per session, see bench/RESULTS.md).
+ * refusals). A class, not closures (memory per session, see bench/RESULTS.md); `#` members, which a
+ * minifier shortens (it cannot shorten TypeScript's `private` names).
  */
 export function driveSession(settings: DriveSettings): MonoTypeOperatorFunction<SocketEvent> {
   return (source) =>
@@ -47,15 +48,15 @@ export function driveSession(settings: DriveSettings): MonoTypeOperatorFunction<
 }
 
 class SessionDriver extends LayerSubscriber<SocketEvent, SocketEvent> {
-  constructor(
-    subscriber: Subscriber<SocketEvent>,
-    private readonly settings: DriveSettings,
-  ) {
+  readonly #settings: DriveSettings;
+
+  constructor(subscriber: Subscriber<SocketEvent>, settings: DriveSettings) {
     super(subscriber);
+    this.#settings = settings;
   }
 
   protected override handle(event: SocketEvent): void {
-    const { live, state, queue } = this.settings;
+    const { live, state, queue } = this.#settings;
     switch (event.type) {
       case 'connecting':
         live.connection = event.connection;
@@ -65,7 +66,7 @@ class SessionDriver extends LayerSubscriber<SocketEvent, SocketEvent> {
         state.set({ type: 'connecting' });
         break;
       case 'open':
-        if (event.connection.phase === 'ready') this.becomeReady();
+        if (event.connection.phase === 'ready') SessionDriver.#becomeReady(this);
         else state.set({ type: 'authenticating' });
         break;
       case 'authenticated': {
@@ -73,8 +74,8 @@ class SessionDriver extends LayerSubscriber<SocketEvent, SocketEvent> {
         live.ackFrame = undefined;
         // Before the frames held during auth flow on, so their ids move the position past it. A
         // throwing fromAck ends the session (see LayerSubscriber).
-        if (ack && !event.reauth) this.settings.tracker?.adoptAck(ack.value);
-        this.becomeReady();
+        if (ack && !event.reauth) this.#settings.tracker?.adoptAck(ack.value);
+        SessionDriver.#becomeReady(this);
         break;
       }
       case 'reauthenticating':
@@ -87,39 +88,42 @@ class SessionDriver extends LayerSubscriber<SocketEvent, SocketEvent> {
         state.set({ type: 'reconnecting', attempt: event.attempt, delay: event.delay, cause: event.cause });
         break;
       case 'frame':
-        if (this.consumed(event.frame.json)) return;
+        if (consumed(this.#settings, event.frame.json)) return;
         break;
     }
     this.subscriber.next(event);
   }
 
   protected override stop(): void {
-    const { live, state, queue, isClosed } = this.settings;
+    const { live, state, queue, isClosed } = this.#settings;
     live.connection = undefined;
     queue.setWriter(undefined);
     if (!isClosed()) state.set({ type: 'idle' });
   }
 
-  private becomeReady(): void {
-    this.settings.state.set({ type: 'ready' });
+  // Static: a `#method` would add a hidden brand field to every instance.
+  static #becomeReady(driver: SessionDriver): void {
+    const { state, queue, writer } = driver.#settings;
+    state.set({ type: 'ready' });
     // A state$ handler may have made the last subscriber leave (grace 0): no writer for a gone socket.
-    if (!this.subscriber.closed) this.settings.queue.setWriter(this.settings.writer);
-  }
-
-  /** Whether `value` is a protocol frame the session handled (a throw from user code ends it). */
-  private consumed(value: unknown): boolean {
-    const { retryAfter, sendAck, queue, inbound } = this.settings;
-    if (value === NOT_JSON || (!retryAfter && !sendAck)) return false;
-    const wait = retryAfter?.(value);
-    if (wait !== undefined) {
-      queue.retryAfter(wait);
-      return true;
-    }
-    const key = sendAck?.ackedKey(value);
-    const refusal = key === undefined ? sendAck?.failed?.(value) : undefined;
-    if (refusal !== undefined) queue.fail(refusal.key, refusal.error);
-    if (key !== undefined) queue.acknowledge(key);
-    // An ack or refusal the app's codec does not describe is protocol, not a bad frame: consumed.
-    return (key !== undefined || refusal !== undefined) && !decodeSlowly(inbound, value, () => '', 0).ok;
+    if (!driver.subscriber.closed) queue.setWriter(writer);
   }
 }
+
+/** Whether `value` is a protocol frame the session handled (a throw from user code ends it). */
+function consumed({ retryAfter, sendAck, queue, inbound }: DriveSettings, value: unknown): boolean {
+  if (value === NOT_JSON || (!retryAfter && !sendAck)) return false;
+  const wait = retryAfter?.(value);
+  if (wait !== undefined) {
+    queue.retryAfter(wait);
+    return true;
+  }
+  const key = sendAck?.ackedKey(value);
+  const refusal = key === undefined ? sendAck?.failed?.(value) : undefined;
+  if (refusal !== undefined) queue.fail(refusal.key, refusal.error);
+  if (key !== undefined) queue.acknowledge(key);
+  // An ack or refusal the app's codec does not describe is protocol, not a bad frame: consumed.
+  return (key !== undefined || refusal !== undefined) && !decodeSlowly(inbound, value, noPath, 0).ok;
+}
+
+const noPath = () => '';

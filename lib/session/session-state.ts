@@ -36,19 +36,19 @@ export type SessionStateType = SessionState['type'];
  * state, and that a late subscriber still reads after the session closed (then completes).
  */
 export class StateCell {
-  private readonly subject = new BehaviorSubject<SessionState>({ type: 'idle' });
+  readonly #subject = new BehaviorSubject<SessionState>({ type: 'idle' });
   // The state last set: ahead of the subject while a change set from a state$ handler waits.
-  private latest: SessionState = this.subject.getValue();
-  private waiting: SessionState[] | undefined;
+  #latest: SessionState = this.#subject.getValue();
+  #waiting: SessionState[] | undefined;
 
   /** The current state, then every change; after `closed`, just `closed` and completion. */
   readonly state$: Observable<SessionState> = defer(() =>
-    this.subject.closed || this.subject.isStopped ? of(this.subject.getValue()) : this.subject.asObservable(),
+    this.#subject.closed || this.#subject.isStopped ? of(this.#subject.getValue()) : this.#subject.asObservable(),
   );
 
   /** The current state. */
   get value(): SessionState {
-    return this.latest;
+    return this.#latest;
   }
 
   /**
@@ -57,38 +57,39 @@ export class StateCell {
    * after it, so every subscriber sees the states in the order they were set.
    */
   set(next: SessionState): void {
-    if (this.latest.type === 'closed' || sameState(this.latest, next)) return;
-    this.latest = next;
-    if (this.waiting) {
-      this.waiting.push(next);
+    if (this.#latest.type === 'closed' || sameState(this.#latest, next)) return;
+    this.#latest = next;
+    if (this.#waiting) {
+      this.#waiting.push(next);
       return;
     }
     const waiting: SessionState[] = [next];
-    this.waiting = waiting;
+    this.#waiting = waiting;
     try {
       for (let index = 0; index < waiting.length; index++) {
         const state = waiting[index]!;
-        this.subject.next(state);
-        if (state.type === 'closed') this.subject.complete();
+        this.#subject.next(state);
+        if (state.type === 'closed') this.#subject.complete();
       }
     } finally {
-      this.waiting = undefined;
+      this.#waiting = undefined;
     }
   }
 }
 
+/**
+ * Whether two states are the same: their type and every field any state has. A field another type
+ * lacks is `undefined` on both sides, so one comparison serves every type.
+ */
 function sameState(a: SessionState, b: SessionState): boolean {
-  if (a.type !== b.type) return false;
-  switch (a.type) {
-    case 'reconnecting': {
-      const other = b as typeof a;
-      return a.attempt === other.attempt && a.delay === other.delay && a.cause === other.cause;
-    }
-    case 'reauthenticating':
-      return a.trigger === (b as typeof a).trigger;
-    case 'closed':
-      return a.error === (b as typeof a).error;
-    default:
-      return true;
-  }
+  const x = a as Partial<Record<'attempt' | 'delay' | 'cause' | 'trigger' | 'error', unknown>>;
+  const y = b as typeof x;
+  return (
+    a.type === b.type &&
+    x.attempt === y.attempt &&
+    x.delay === y.delay &&
+    x.cause === y.cause &&
+    x.trigger === y.trigger &&
+    x.error === y.error
+  );
 }

@@ -37,75 +37,79 @@ function tellEnding(observer: Subscriber<unknown>, { failed, error }: Ending): v
 }
 
 class Share<T> implements Downstream<T> {
-  private observers: Subscriber<T>[] = [];
-  private connection: Connection<T> | undefined;
-  private graceTimer: Subscription | undefined;
-  private ended: Ending | undefined;
+  #observers: Subscriber<T>[] = [];
+  #connection: Connection<T> | undefined;
+  #graceTimer: Subscription | undefined;
+  #ended: Ending | undefined;
+  readonly #source: Observable<T>;
+  readonly #grace: number;
+  readonly #scheduler: SchedulerLike;
 
-  constructor(
-    private readonly source: Observable<T>,
-    private readonly grace: number,
-    private readonly scheduler: SchedulerLike,
-  ) {}
+  constructor(source: Observable<T>, grace: number, scheduler: SchedulerLike) {
+    this.#source = source;
+    this.#grace = grace;
+    this.#scheduler = scheduler;
+  }
 
   /** Adds `subscriber`, or gives it the kept error or completion (and returns false). */
   join(subscriber: Subscriber<T>): boolean {
-    if (this.ended) {
-      tellEnding(subscriber, this.ended);
+    if (this.#ended) {
+      tellEnding(subscriber, this.#ended);
       return false;
     }
-    this.graceTimer?.unsubscribe();
-    this.graceTimer = undefined;
+    this.#graceTimer?.unsubscribe();
+    this.#graceTimer = undefined;
     // A copy, not a push: an emission in progress keeps iterating the list it started with.
-    this.observers = [...this.observers, subscriber];
+    this.#observers = [...this.#observers, subscriber];
     return true;
   }
 
   /** Subscribes the source if it is not, while anyone is there. */
   connect(): void {
-    if (this.connection || this.observers.length === 0 || this.ended) return;
+    if (this.#connection || this.#observers.length === 0 || this.#ended) return;
     // Assigned before subscribing: a subscriber that leaves during the subscribe must find it.
     const connection = new Connection<T>(this);
-    this.connection = connection;
-    this.source.subscribe(connection);
+    this.#connection = connection;
+    this.#source.subscribe(connection);
   }
 
   remove(subscriber: Subscriber<T>): void {
-    const before = this.observers.length;
-    this.observers = this.observers.filter((observer) => observer !== subscriber);
-    if (this.observers.length === before || this.observers.length > 0 || this.ended) return;
-    if (this.grace === 0) this.disconnect();
-    else if (this.grace !== Infinity) this.graceTimer = this.scheduler.schedule(() => this.disconnect(), this.grace);
+    const before = this.#observers.length;
+    this.#observers = this.#observers.filter((observer) => observer !== subscriber);
+    if (this.#observers.length === before || this.#observers.length > 0 || this.#ended) return;
+    if (this.#grace === 0) Share.#disconnect(this);
+    else if (this.#grace !== Infinity) this.#graceTimer = this.#scheduler.schedule(() => Share.#disconnect(this), this.#grace);
   }
 
   get closed(): boolean {
-    return this.ended !== undefined;
+    return this.#ended !== undefined;
   }
 
   next(value: T): void {
-    for (const observer of this.observers) observer.next(value);
+    for (const observer of this.#observers) observer.next(value);
   }
 
   error(error: unknown): void {
-    this.end({ failed: true, error });
+    Share.#end(this, { failed: true, error });
   }
 
   complete(): void {
-    this.end({ failed: false, error: undefined });
+    Share.#end(this, { failed: false, error: undefined });
   }
 
-  private end(ended: Ending): void {
-    this.ended = ended;
-    this.graceTimer?.unsubscribe();
-    const observers = this.observers;
-    this.observers = [];
+  // Static: a `#method` would add a hidden brand field to every instance.
+  static #end<T>(share: Share<T>, ended: Ending): void {
+    share.#ended = ended;
+    share.#graceTimer?.unsubscribe();
+    const observers = share.#observers;
+    share.#observers = [];
     for (const observer of observers) tellEnding(observer, ended);
   }
 
-  private disconnect(): void {
-    this.graceTimer = undefined;
-    const connection = this.connection;
-    this.connection = undefined;
+  static #disconnect<T>(share: Share<T>): void {
+    share.#graceTimer = undefined;
+    const connection = share.#connection;
+    share.#connection = undefined;
     connection?.unsubscribe();
   }
 }
@@ -119,12 +123,15 @@ class Connection<T> extends LayerSubscriber<T, T> {
 
 /** One subscriber's place in the share; leaving it starts the grace period if it was the last. */
 class Membership<T> {
-  constructor(
-    private readonly share: Share<T>,
-    private readonly subscriber: Subscriber<T>,
-  ) {}
+  readonly #share: Share<T>;
+  readonly #subscriber: Subscriber<T>;
+
+  constructor(share: Share<T>, subscriber: Subscriber<T>) {
+    this.#share = share;
+    this.#subscriber = subscriber;
+  }
 
   unsubscribe(): void {
-    this.share.remove(this.subscriber);
+    this.#share.remove(this.#subscriber);
   }
 }

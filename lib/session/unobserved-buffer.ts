@@ -8,19 +8,28 @@ import type { Subscriber } from 'rxjs';
  * reported (console.warn) once per gap, without the messages (they may hold anything).
  */
 export class UnobservedBuffer<In> {
-  private readonly kept: In[] = [];
-  private warned = false;
+  readonly #kept: In[] = [];
+  #warned = false;
+  readonly #limit: number;
 
-  constructor(private readonly limit: number) {}
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
 
   /** Keeps `message` for the next subscriber. */
   keep(message: In): void {
-    if (this.limit === 0) return; // the app chose to keep none
-    if (this.kept.length === this.limit) {
-      this.kept.shift();
-      this.warnOnce();
+    if (this.#limit === 0) return; // the app chose to keep none
+    if (this.#kept.length === this.#limit) {
+      this.#kept.shift();
+      if (!this.#warned) {
+        this.#warned = true;
+        console.warn(
+          `rxjs-socket-pipeline: messages$ had no subscriber and more than ${this.#limit} messages arrived; ` +
+            'the oldest are dropped (raise resume.maxUnobserved, or keep one subscriber for the life of the session)',
+        );
+      }
     }
-    this.kept.push(message);
+    this.#kept.push(message);
   }
 
   /**
@@ -28,26 +37,16 @@ export class UnobservedBuffer<In> {
    * what it did not get stays for the next one (ahead of anything kept since).
    */
   handTo(subscriber: Subscriber<In>): void {
-    this.warned = false;
+    this.#warned = false;
     // Taken out first: a handler may subscribe another subscriber, which must not take the rest.
-    const kept = this.kept.splice(0);
+    const kept = this.#kept.splice(0);
     let given = 0;
     while (given < kept.length && !subscriber.closed) subscriber.next(kept[given++]!);
-    if (given < kept.length) this.kept.unshift(...kept.slice(given));
+    if (given < kept.length) this.#kept.unshift(...kept.slice(given));
   }
 
   /** Forgets everything: the session ended. */
   clear(): void {
-    this.kept.length = 0;
-  }
-
-  private warnOnce(): void {
-    if (!this.warned) {
-      this.warned = true;
-      console.warn(
-        `rxjs-socket-pipeline: messages$ had no subscriber and more than ${this.limit} messages arrived; ` +
-          'the oldest are dropped (raise resume.maxUnobserved, or keep one subscriber for the life of the session)',
-      );
-    }
+    this.#kept.length = 0;
   }
 }

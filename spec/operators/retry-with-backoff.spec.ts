@@ -573,7 +573,7 @@ describe('retryWithBackoff', () => {
     it('names the option and the limit in the message', () => {
       expect(() => retryWithBackoff({ maxDelay: 3e9 })).to.throw(
         TypeError,
-        'retryWithBackoff: maxDelay must be a number of ms from 0 to 2147483647, got 3000000000',
+        'retryWithBackoff: maxDelay must be a number of ms above 0 and at most 2147483647, or 0 (no delay), got 3000000000',
       );
       expect(() => retryWithBackoff({ resetAfter: 3e9 })).to.throw(TypeError, /or Infinity \(never reset\), got 3000000000$/);
     });

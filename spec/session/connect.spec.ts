@@ -645,7 +645,7 @@ describe('connect', () => {
       [
         'grace over the longest timer (it would fire at once)',
         { grace: 2 ** 31 },
-        /connect: grace must be a number of ms from 0 to 2147483647/,
+        /connect: grace must be a number of ms above 0 and at most 2147483647, or 0 \(close at once\) or Infinity \(keep until close\(\)\), got 2147483648/,
       ],
       ['maxQueued', { maxQueued: 0 }, /connect: maxQueued/],
       ['overflow', { overflow: 'drop-newest' as never }, /connect: overflow/],
@@ -653,7 +653,7 @@ describe('connect', () => {
       [
         'expireAfter over the longest timer',
         { expireAfter: 2 ** 31 },
-        /connect: expireAfter must be a number of ms above 0 and at most 2147483647/,
+        /connect: expireAfter must be a number of ms above 0 and at most 2147483647, or Infinity \(never\), got 2147483648/,
       ],
       ['sendAck', { sendAck: { keyOf: () => 'x' } as never }, /connect: sendAck/],
       ['sendAck.failed', { sendAck: { keyOf: () => 'x', ackedKey: () => undefined, failed: 5 as never } }, /connect: sendAck\.failed/],
@@ -709,7 +709,9 @@ describe('connect', () => {
         (reason: unknown) => reason,
       );
       expect(error).to.be.instanceOf(TypeError);
-      expect((error as Error).message).to.match(/send: expireAfter must be a number of ms above 0 and at most 2147483647/);
+      expect((error as Error).message).to.match(
+        /send: expireAfter must be a number of ms above 0 and at most 2147483647, or Infinity \(never\), got 2147483648/,
+      );
       expect(session.send({ type: 'send', clientId: 'c-2', text: 'x' }, { expireAfter: Infinity }).status).to.equal('queued');
       session.close();
     });
