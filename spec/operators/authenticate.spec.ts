@@ -201,6 +201,21 @@ describe('authenticate', () => {
     });
   });
 
+  it("clips a token provider's long error message (it may carry a whole response body)", () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const { source$ } = scriptedSource(testScheduler, () => cold('-o', { o: serverOpen() }));
+      const body = 'x'.repeat(10_000);
+      const token = () => throwError(() => new Error(`token endpoint 503: ${body}`));
+      const result$ = source$.pipe(authenticate(config({ token })), map(describeEvent));
+      // 500 characters of 'Error: token endpoint 503: xxx...', then the cut mark.
+      const summary = `Error: token endpoint 503: ${body}`.slice(0, 500);
+      const expected = Object.assign(new Error(`the token provider failed (authenticating): ${summary}...`), {
+        name: 'TokenProviderError',
+      });
+      expectObservable(result$).toBe('(c#)', { c: 'connecting' }, expected);
+    });
+  });
+
   it('reports a token provider that completes without a token', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const { source$ } = scriptedSource(testScheduler, () => cold('-o', { o: serverOpen() }));
