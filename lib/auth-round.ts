@@ -21,8 +21,7 @@ const NONE = Symbol();
 /**
  * One auth exchange on one socket: fetch a token, send the auth frame as soon as the socket is
  * open, and wait for the ack within the deadline. Shared by `authenticate` (on connect) and
- * `reauthOnExpiry` (on the same socket later). It observes the token stream itself (`next`,
- * `error`): no observer closures per round. `#` names, because a minifier shortens those.
+ * `reauthOnExpiry` (on the same socket later). `#` names, because a minifier shortens those.
  */
 export class AuthRound {
   #token: unknown = NONE;
@@ -53,17 +52,17 @@ export class AuthRound {
 
   /** Starts fetching the token; the frame goes out once both the token and an open socket exist. */
   fetchToken(): void {
-    this.#fetch = tokenFrom(this.#exchange.token, this.#phase).subscribe(this);
+    this.#fetch = tokenFrom(this.#exchange.token, this.#phase).subscribe(new TokenObserver(this));
   }
 
   /** The token, from the token stream. */
-  next(token: unknown): void {
+  receiveToken(token: unknown): void {
     this.#token = token;
     this.send();
   }
 
   /** The token stream failed (a `TokenProviderError`): the round fails with it. */
-  error(error: unknown): void {
+  fail(error: unknown): void {
     this.settle(error);
   }
 
@@ -142,6 +141,24 @@ export class AuthRound {
     if (this.#settled) return;
     this.cancel();
     if (error !== undefined) this.#downstream.error(error);
+  }
+}
+
+/**
+ * Observes a round's token stream: a small object with no closures, and not the round itself,
+ * because under rxjs's `config.useDeprecatedNextContext` rxjs calls an observer's methods on
+ * `Object.create(observer)`, where the round's `#` fields do not exist (reading `this.round`
+ * through the prototype still works).
+ */
+class TokenObserver {
+  constructor(private readonly round: AuthRound) {}
+
+  next(token: unknown): void {
+    this.round.receiveToken(token);
+  }
+
+  error(error: unknown): void {
+    this.round.fail(error);
   }
 }
 

@@ -39,15 +39,16 @@ export class SocketConnection {
   readonly socket: WebSocketLike;
   /** Clock for `msSinceOpen`; the virtual one in marble tests. */
   readonly scheduler: SchedulerLike;
-  // `#` names: a minifier shortens them (not TypeScript's `private` ones), and they stay private.
-  #holds = 0;
-  readonly #heldFrames: string[] = [];
-  readonly #serialize: Serializer;
+  // Plain private fields, not `#` ones: apps get this object in every event, and a `#` field
+  // throws when a method runs through a Proxy of it (Vue's reactive(), MobX observables).
+  private holds = 0;
+  private readonly heldFrames: string[] = [];
+  private readonly serialize: Serializer;
 
   constructor(socket: WebSocketLike, scheduler: SchedulerLike, serialize: Serializer = JSON.stringify) {
     this.socket = socket;
     this.scheduler = scheduler;
-    this.#serialize = serialize;
+    this.serialize = serialize;
   }
 
   /** Whether the socket is OPEN, so a frame written now is really sent. */
@@ -57,7 +58,7 @@ export class SocketConnection {
 
   /** App frames waiting for holds to be released. */
   get heldCount(): number {
-    return this.#heldFrames.length;
+    return this.heldFrames.length;
   }
 
   /** Milliseconds since the socket opened, `undefined` if it never did. */
@@ -67,7 +68,7 @@ export class SocketConnection {
 
   /** Writes a protocol frame now. Throws {@link SocketNotOpenError} unless the socket is OPEN. */
   sendFrame(value: unknown): void {
-    write(this, typeof value === 'string' ? value : this.#serialize(value));
+    write(this, typeof value === 'string' ? value : this.serialize(value));
   }
 
   /**
@@ -75,21 +76,21 @@ export class SocketConnection {
    * traffic. Throws {@link SocketNotOpenError} once the socket is closing or closed.
    */
   send(value: unknown): void {
-    const frame = typeof value === 'string' ? value : this.#serialize(value);
+    const frame = typeof value === 'string' ? value : this.serialize(value);
     if (this.socket.readyState > ReadyState.OPEN) throw new SocketNotOpenError(this.socket.readyState);
-    if (this.#holds > 0) this.#heldFrames.push(frame);
+    if (this.holds > 0) this.heldFrames.push(frame);
     else write(this, frame);
   }
 
   /** Holds app frames until the returned release is called (releasing twice is harmless). */
   holdAppFrames(): () => void {
-    this.#holds++;
+    this.holds++;
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.#holds--;
-      while (this.#holds === 0 && this.#heldFrames.length > 0 && this.isOpen) write(this, this.#heldFrames.shift()!);
+      this.holds--;
+      while (this.holds === 0 && this.heldFrames.length > 0 && this.isOpen) write(this, this.heldFrames.shift()!);
     };
   }
 

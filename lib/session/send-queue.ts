@@ -106,7 +106,7 @@ export class SendQueue<Out> {
     if (Number.isFinite(expireAfter)) {
       entry.expiry = scheduler.schedule(() => {
         const index = this.#queued.indexOf(entry);
-        if (index >= 0) SendQueue.#take(this, this.#queued, index, new SendExpiredError(expireAfter));
+        if (index >= 0) SendQueue.#take(this, this.#queued, index, true, new SendExpiredError(expireAfter));
       }, expireAfter);
     }
     queued.push(entry);
@@ -137,6 +137,7 @@ export class SendQueue<Out> {
       this,
       this.#inFlight,
       this.#inFlight.findIndex((entry) => entry.key === key),
+      false,
     );
   }
 
@@ -153,7 +154,7 @@ export class SendQueue<Out> {
       list = this.#queued;
       index = list.findIndex((entry) => entry.written && entry.key === key);
     }
-    return SendQueue.#take(this, list, index, error);
+    return SendQueue.#take(this, list, index, true, error);
   }
 
   /**
@@ -224,11 +225,14 @@ export class SendQueue<Out> {
 
   // The helpers below are static: a `#method` would add a hidden brand field to every instance.
 
-  /** Takes `list[index]` out (none if `index` is -1): given up with `error`, else acknowledged. */
-  static #take<Out>(queue: SendQueue<Out>, list: Entry<Out>[], index: number, error?: Error): boolean {
+  /**
+   * Takes `list[index]` out (none if `index` is -1): given up with `error` when `failed`, else
+   * acknowledged. A flag, not the error's truthiness: a refusal may come with any error value.
+   */
+  static #take<Out>(queue: SendQueue<Out>, list: Entry<Out>[], index: number, failed: boolean, error?: Error): boolean {
     if (index < 0) return false;
     const entry = list.splice(index, 1)[0]!;
-    if (error) SendQueue.#give(queue, entry, error);
+    if (failed) SendQueue.#give(queue, entry, error!);
     else settleReceipt(entry.receipt, 'acknowledged');
     SendQueue.#changed(queue);
     return true;

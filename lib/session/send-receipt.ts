@@ -33,22 +33,24 @@ export let settleReceipt: (receipt: SendReceipt, status: 'written' | 'acknowledg
  * await receipt;  // written (or acknowledged)
  */
 export class SendReceipt implements PromiseLike<void> {
-  #status: SendStatus = 'queued';
-  readonly #promise: Promise<void>;
+  // Plain private fields, not `#` ones: a `#` field throws when a getter or method runs through a
+  // Proxy of the receipt (an app keeping receipts in Vue's reactive() or a MobX observable).
+  private current: SendStatus = 'queued';
+  private readonly promise: Promise<void>;
   // The promise's own settle functions, dropped once it settles: undefined means settled.
-  #resolve: (() => void) | undefined;
-  #reject: ((error: unknown) => void) | undefined;
+  private resolve: (() => void) | undefined;
+  private reject: ((error: unknown) => void) | undefined;
 
   static {
     moveReceipt = (receipt, status) => {
-      if (receipt.#resolve) receipt.#status = status;
+      if (receipt.resolve) receipt.current = status;
     };
     settleReceipt = (receipt, status, error) => {
-      const resolve = receipt.#resolve;
-      const reject = receipt.#reject!;
+      const resolve = receipt.resolve;
+      const reject = receipt.reject!;
       if (!resolve) return;
-      receipt.#resolve = receipt.#reject = undefined;
-      receipt.#status = status;
+      receipt.resolve = receipt.reject = undefined;
+      receipt.current = status;
       if (status === 'failed') reject(error);
       else resolve();
     };
@@ -56,11 +58,11 @@ export class SendReceipt implements PromiseLike<void> {
 
   /** @internal Created by the send queue (and `connect`), which settle it with {@link settleReceipt}. */
   constructor() {
-    this.#promise = new Promise<void>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
     });
-    this.#promise.catch(noop); // handled here; awaiting callers still see the rejection
+    this.promise.catch(noop); // handled here; awaiting callers still see the rejection
   }
 
   /**
@@ -71,7 +73,7 @@ export class SendReceipt implements PromiseLike<void> {
    * if (receipt.status === 'queued') showPendingBadge();
    */
   get status(): SendStatus {
-    return this.#status;
+    return this.current;
   }
 
   /**
@@ -88,7 +90,7 @@ export class SendReceipt implements PromiseLike<void> {
     onFulfilled?: ((value: void) => A | PromiseLike<A>) | null,
     onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
   ): Promise<A | B> {
-    return this.#promise.then(onFulfilled, onRejected);
+    return this.promise.then(onFulfilled, onRejected);
   }
 
   /**
@@ -98,7 +100,7 @@ export class SendReceipt implements PromiseLike<void> {
    * session.send(message).catch((error) => console.error('not delivered', error));
    */
   catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<void | B> {
-    return this.#promise.catch(onRejected);
+    return this.promise.catch(onRejected);
   }
 
   /**
@@ -108,7 +110,7 @@ export class SendReceipt implements PromiseLike<void> {
    * await session.send(message).finally(() => spinner.stop());
    */
   finally(onFinally?: (() => void) | null): Promise<void> {
-    return this.#promise.finally(onFinally);
+    return this.promise.finally(onFinally);
   }
 }
 
