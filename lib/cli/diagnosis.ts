@@ -29,13 +29,31 @@ export interface DiagnosisContext {
  *
  * @example
  * diagnose(new AuthTimeoutError(5000, 'authenticating'), context);
- * // 'while authenticating: no auth ack within 5000 ms ... Check: --ack, ...'
+ * // 'while authenticating: no auth ack within 5000 ms of the socket opening (authenticating). Check: --ack, ...'
  */
 export function diagnose(error: unknown, context: DiagnosisContext): string {
   const cause = error instanceof RetryExhaustedError ? error.cause : error;
-  const what = error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? error.message : String(error);
   const check = advice(cause, context);
+  // The probe's advice is more specific than the generic one the error ends with: print one.
+  const what = check ? withoutOwnAdvice(message, cause) : message;
   return `while ${context.phase}: ${what}${check ? `. Check: ${check}` : ''}`;
+}
+
+/**
+ * `message` without the `: check ...` clause that ends our own connect and auth-timeout errors
+ * (also when a RetryExhaustedError quotes one). Only for those: in other errors a `: check` may be
+ * part of a server's close reason.
+ */
+function withoutOwnAdvice(message: string, cause: unknown): string {
+  const ownAdvice =
+    cause instanceof ConnectTimeoutError ||
+    cause instanceof AuthTimeoutError ||
+    (cause instanceof ConnectionClosedError && !(cause instanceof AuthClosedError) && cause.msSinceOpen === undefined);
+  if (!ownAdvice) return message;
+  const at = cause.message.lastIndexOf(': check ');
+  const clause = at === -1 ? '' : cause.message.slice(at);
+  return clause && message.endsWith(clause) ? message.slice(0, -clause.length) : message;
 }
 
 function advice(error: unknown, context: DiagnosisContext): string {
