@@ -19,12 +19,26 @@ export type FrameMatcher =
 
 /** Turns a matcher into a test on frames; non-JSON frames never match. */
 export function frameTest(matcher: FrameMatcher): (frame: InboundFrame) => boolean {
-  const test = typeof matcher === 'function' ? matcher : (value: unknown) => matcher.is(value);
-  return (frame) => {
-    const value = frame.json;
-    return value !== NOT_JSON && test(value);
-  };
+  let test = tests.get(matcher);
+  if (!test) {
+    const matches = typeof matcher === 'function' ? matcher : (value: unknown) => matcher.is(value);
+    test = (frame) => {
+      const value = frame.json;
+      return value !== NOT_JSON && matches(value);
+    };
+    tests.set(matcher, test);
+  }
+  return test;
 }
+
+/**
+ * One test per matcher, however many sessions use it: an app builds its operators per session, and
+ * each test is two closures (memory per session, see bench/RESULTS.md). `is` is still read per call.
+ */
+const tests = new WeakMap<FrameMatcher, (frame: InboundFrame) => boolean>();
+
+/** The test of an absent matcher. */
+export const never = (): boolean => false;
 
 /** Validates a matcher option at operator creation, naming the option when it is unusable. */
 export function assertMatcher(matcher: unknown, option: string): asserts matcher is FrameMatcher {

@@ -95,13 +95,15 @@ export function fromWebSocket(url: string | (() => string), config: FromWebSocke
     const target = typeof url === 'function' ? assertUrl(url(), allowInsecure) : url;
     const socket: WebSocketLike = new Ctor(target, protocols);
     const connection = new SocketConnection(socket, scheduler, serialize);
-    const releaseUntilOpen = connection.holdAppFrames();
+    // Dropped once called: the socket's handlers keep this scope for the life of the socket.
+    let releaseUntilOpen: (() => void) | undefined = connection.holdAppFrames();
 
     socket.onopen = () => {
       connection.openedAt = scheduler.now();
       connection.phase = 'ready';
       subscriber.next({ type: 'open', connection });
-      releaseUntilOpen();
+      releaseUntilOpen?.();
+      releaseUntilOpen = undefined;
     };
     socket.onmessage = (event) => {
       subscriber.next({ type: 'frame', connection, frame: new InboundFrame(event.data, maxFrameBytes) });

@@ -62,7 +62,9 @@ export abstract class LayerSubscriber<In, Out> implements Observer<In>, Subscrip
     if (!teardown || teardown === this) return;
     const current = this.finalizers;
     if (this.closed) run(teardown as Finalizer);
-    else this.finalizers = current ? [current, teardown as Finalizer].flat() : (teardown as Finalizer);
+    // A literal or concat: they allocate what they hold, while flat() or a push reserves 17 slots.
+    else if (!current) this.finalizers = teardown as Finalizer;
+    else this.finalizers = Array.isArray(current) ? current.concat([teardown as Finalizer]) : [current, teardown as Finalizer];
   }
 
   remove(teardown: Exclude<TeardownLogic, void>): void {

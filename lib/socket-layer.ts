@@ -14,11 +14,18 @@ import type { AuthenticatedEvent, OpenEvent, SocketEvent } from './socket-event.
 export const SocketLayer: abstract new (subscriber: Downstream<SocketEvent>) => LayerSubscriber<SocketEvent, SocketEvent> = LayerSubscriber;
 export type SocketLayer = LayerSubscriber<SocketEvent, SocketEvent>;
 
-/** The operator that gives each subscription its own layer, torn down with the subscription. */
-export function socketLayer(create: (subscriber: Subscriber<SocketEvent>) => SocketLayer): MonoTypeOperatorFunction<SocketEvent> {
+/**
+ * The operator that gives each subscription its own `Layer`, built with the operator's `settings`
+ * and torn down with the subscription. The class and settings, not a factory closure: an app builds
+ * its operators per session, and each closure costs a context too (memory per session).
+ */
+export function socketLayer<S>(
+  Layer: new (subscriber: Subscriber<SocketEvent>, settings: S) => SocketLayer,
+  settings: S,
+): MonoTypeOperatorFunction<SocketEvent> {
   return (source) =>
     new Observable<SocketEvent>((subscriber) => {
-      const layer = create(subscriber);
+      const layer = new Layer(subscriber, settings);
       source.subscribe(layer);
       return layer;
     });

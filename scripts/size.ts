@@ -54,10 +54,10 @@ export const CHECKS: readonly SizeCheck[] = [
   ...(
     [
       ['fromWebSocket', 2.85],
-      ['waitForOpen', 1.07],
-      ['authenticate', 3.1],
-      ['heartbeat', 1.92],
-      ['reauthOnExpiry', 3.05],
+      ['waitForOpen', 1.1],
+      ['authenticate', 3.2],
+      ['heartbeat', 2.0],
+      ['reauthOnExpiry', 3.12],
       ['retryWithBackoff', 2.72],
       ['messages', 2.38],
     ] as const

@@ -3,7 +3,7 @@ import { socketLayer } from '../socket-layer.js';
 import { authExchanges, defaultRejectReason, type AuthExchange } from '../auth-exchange.js';
 import { AuthLayer, DEADLINE } from '../auth-round.js';
 import { checkDuration, checkOption } from '../check-option.js';
-import { assertMatcher, frameTest, type FrameMatcher } from '../frame-matcher.js';
+import { assertMatcher, frameTest, never, type FrameMatcher } from '../frame-matcher.js';
 import type { FrameEvent, SocketEvent } from '../socket-event.js';
 import { jwtExpiresAt, type TokenSource } from '../token-source.js';
 
@@ -92,13 +92,13 @@ export function authenticate<TToken = string>(config: AuthenticateConfig<TToken>
     token,
     message: message as (token: unknown) => unknown,
     isAck: frameTest(ack),
-    isReject: reject === undefined ? () => false : frameTest(reject),
+    isReject: reject === undefined ? never : frameTest(reject),
     rejectReason,
     timeout,
     expiresAt: expiresAt as (token: unknown) => number | undefined,
     scheduler,
   };
-  return socketLayer((subscriber) => new AuthGate(subscriber, exchange));
+  return socketLayer(AuthGate, exchange);
 }
 
 /** One subscription's state (see {@link AuthLayer}); user code: the ack and reject matchers, the reason extractor. */

@@ -2,7 +2,7 @@ import { asyncScheduler, type MonoTypeOperatorFunction, type SchedulerLike, type
 import { checkDuration, checkOption } from '../check-option.js';
 import { isReady, socketLayer, SocketLayer } from '../socket-layer.js';
 import { HeartbeatTimeoutError } from '../errors.js';
-import { assertMatcher, frameTest, type FrameMatcher } from '../frame-matcher.js';
+import { assertMatcher, frameTest, never, type FrameMatcher } from '../frame-matcher.js';
 import { NOT_JSON, type InboundFrame } from '../inbound-frame.js';
 import type { SocketConnection } from '../socket-connection.js';
 import type { SocketEvent } from '../socket-event.js';
@@ -101,7 +101,6 @@ export function heartbeat(config: HeartbeatConfig = {}): MonoTypeOperatorFunctio
   if (serverPing !== undefined) assertMatcher(serverPing, 'heartbeat: serverPing');
   checkOption(expect === 'pong' || expect === 'any-frame', 'heartbeat', "expect must be 'pong' or 'any-frame'");
   checkOption(expect === 'any-frame' || pong !== undefined, 'heartbeat', "expect 'pong' needs a pong matcher");
-  const never = () => false;
 
   const settings: HeartbeatSettings = {
     interval,
@@ -114,7 +113,7 @@ export function heartbeat(config: HeartbeatConfig = {}): MonoTypeOperatorFunctio
     isServerPing: serverPing === undefined ? never : frameTest(serverPing),
     scheduler,
   };
-  return socketLayer((subscriber) => new HeartbeatWatch(subscriber, settings));
+  return socketLayer(HeartbeatWatch, settings);
 }
 
 /** The validated options, built once per `heartbeat()` call and shared by its subscriptions. */

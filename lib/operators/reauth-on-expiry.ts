@@ -67,7 +67,7 @@ export function reauthOnExpiry<TToken = string>(config: ReauthOnExpiryConfig<TTo
     `refreshBefore must be a finite number of ms >= 0, got ${String(refreshBefore)}`,
   );
   const settings: ReauthSettings = { token, timeout, refreshBefore, scheduler, isExpiryNotice: frameTest(expired) };
-  return socketLayer((subscriber) => new ExpiryWatch(subscriber, settings));
+  return socketLayer(ExpiryWatch, settings);
 }
 
 /** The validated options, built once per `reauthOnExpiry()` call and shared by its subscriptions. */

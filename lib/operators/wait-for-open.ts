@@ -34,30 +34,34 @@ export function waitForOpen(config: number | WaitForOpenConfig = {}): MonoTypeOp
   const { timeout = 10_000, scheduler = asyncScheduler } = typeof config === 'number' ? { timeout: config } : (config ?? {});
   // Longer timers fire at once in browsers and Node, so such a value would fail every connect.
   checkDuration(timeout, 'waitForOpen', 'timeout', { zero: 'no deadline', infinity: 'no deadline' });
-  return socketLayer((subscriber) => new OpenGate(subscriber, timeout === Infinity ? 0 : timeout, scheduler));
+  return socketLayer(OpenGate, { timeout: timeout === Infinity ? 0 : timeout, scheduler });
+}
+
+/** The validated options, shared by the subscriptions of one `waitForOpen()`; `timeout` 0: none. */
+interface OpenSettings {
+  readonly timeout: number;
+  readonly scheduler: SchedulerLike;
 }
 
 /** One subscription's state (see {@link SocketLayer}). */
 class OpenGate extends SocketLayer {
   #opened = false;
   #deadline: Subscription | undefined;
-  readonly #timeout: number;
-  readonly #scheduler: SchedulerLike;
+  readonly #settings: OpenSettings;
 
-  constructor(subscriber: Subscriber<SocketEvent>, timeout: number, scheduler: SchedulerLike) {
+  constructor(subscriber: Subscriber<SocketEvent>, settings: OpenSettings) {
     super(subscriber);
-    this.#timeout = timeout;
-    this.#scheduler = scheduler;
+    this.#settings = settings;
   }
 
   protected override handle(event: SocketEvent): void {
     if (event.type === 'connecting') {
       // Block-scoped, so the deadline's closure costs a context here only, not on every event.
       const { subscriber } = this;
-      const timeout = this.#timeout;
+      const { timeout, scheduler } = this.#settings;
       this.#opened = false;
       this.#deadline?.unsubscribe();
-      if (timeout > 0) this.#deadline = this.#scheduler.schedule(() => subscriber.error(new ConnectTimeoutError(timeout)), timeout);
+      if (timeout > 0) this.#deadline = scheduler.schedule(() => subscriber.error(new ConnectTimeoutError(timeout)), timeout);
     } else if (event.type === 'open') {
       this.#opened = true;
       this.stop(); // the deadline is met

@@ -56,11 +56,13 @@ interface Entry<Out> {
  * of newer ones, when their socket dies (at-least-once; make them idempotent).
  *
  * Time only through the scheduler, so marble tests drive expiry, rate and pauses. Private members
- * are `#` fields: a minifier shortens those names, not those of TypeScript's `private`.
+ * are `#` fields (a minifier shortens those names, not those of TypeScript's `private`), except
+ * the two that `session.pending` reads: apps may hold the session in a Proxy (Vue's reactive(), a
+ * Pinia store), through which a `#` field read throws.
  */
 export class SendQueue<Out> {
-  readonly #queued: Entry<Out>[] = [];
-  readonly #inFlight: Entry<Out>[] = [];
+  private readonly queued: Entry<Out>[] = [];
+  private readonly inFlight: Entry<Out>[] = [];
   #seq = 0;
   #writer: Writer | undefined;
   #pausedUntil = -Infinity;
@@ -78,18 +80,18 @@ export class SendQueue<Out> {
 
   /** Messages waiting to be written. */
   get size(): number {
-    return this.#queued.length;
+    return this.queued.length;
   }
 
   /** Messages not yet delivered: waiting, or written and awaiting their ack. */
   get pending(): number {
-    return this.#queued.length + this.#inFlight.length;
+    return this.queued.length + this.inFlight.length;
   }
 
   /** Queues an encoded frame; the receipt settles when it is written (or acknowledged) or given up. */
   enqueue(message: Out, frame: string, key: string | undefined, expireAfter = this.#options.expireAfter): SendReceipt {
     if (this.#ended) return failedReceipt(this.#ended);
-    const queued = this.#queued;
+    const queued = this.queued;
     const { maxQueued, overflow, scheduler } = this.#options;
     let dropped: Entry<Out> | undefined;
     // Only messages never written count: one written before a reconnect may be at the server already.
@@ -105,8 +107,8 @@ export class SendQueue<Out> {
     const entry: Entry<Out> = { seq: this.#seq++, message, frame, key, written: false, expiry: undefined, receipt };
     if (Number.isFinite(expireAfter)) {
       entry.expiry = scheduler.schedule(() => {
-        const index = this.#queued.indexOf(entry);
-        if (index >= 0) SendQueue.#take(this, this.#queued, index, true, new SendExpiredError(expireAfter));
+        const index = this.queued.indexOf(entry);
+        if (index >= 0) SendQueue.#take(this, this.queued, index, true, new SendExpiredError(expireAfter));
       }, expireAfter);
     }
     queued.push(entry);
@@ -135,8 +137,8 @@ export class SendQueue<Out> {
   acknowledge(key: string): boolean {
     return SendQueue.#take(
       this,
-      this.#inFlight,
-      this.#inFlight.findIndex((entry) => entry.key === key),
+      this.inFlight,
+      this.inFlight.findIndex((entry) => entry.key === key),
       false,
     );
   }
@@ -147,11 +149,11 @@ export class SendQueue<Out> {
    * is the refused one (servers answer in order). `false` if no such message is pending.
    */
   fail(key: string | undefined, error: Error): boolean {
-    let list = this.#inFlight;
+    let list = this.inFlight;
     let index = key === undefined ? (list.length > 0 ? 0 : -1) : list.findIndex((entry) => entry.key === key);
     // A message written, then put back in the queue (a retry-after), may be the one refused.
     if (index < 0 && key !== undefined) {
-      list = this.#queued;
+      list = this.queued;
       index = list.findIndex((entry) => entry.written && entry.key === key);
     }
     return SendQueue.#take(this, list, index, true, error);
@@ -166,14 +168,14 @@ export class SendQueue<Out> {
     // NaN: "too many", but no readable delay (it comes off the wire through the app's parser): 1 s.
     const pause = Number.isNaN(ms) ? 1000 : Math.min(Math.max(0, ms), MAX_TIMER_MS);
     this.#pausedUntil = Math.max(this.#pausedUntil, this.#options.scheduler.now() + pause);
-    const refused = this.#inFlight.shift();
+    const refused = this.inFlight.shift();
     if (refused) SendQueue.#requeue(this, refused);
     this.pump();
   }
 
   /** A new socket: messages written on the old one and never acknowledged go out again first. */
   requeueInFlight(): void {
-    for (const entry of this.#inFlight.splice(0)) SendQueue.#requeue(this, entry);
+    for (const entry of this.inFlight.splice(0)) SendQueue.#requeue(this, entry);
     this.pump();
   }
 
@@ -184,7 +186,7 @@ export class SendQueue<Out> {
     this.#writer = undefined;
     this.#wake?.unsubscribe();
     this.#wake = undefined;
-    const entries = [...this.#inFlight.splice(0), ...this.#queued.splice(0)].sort((a, b) => a.seq - b.seq);
+    const entries = [...this.inFlight.splice(0), ...this.queued.splice(0)].sort((a, b) => a.seq - b.seq);
     for (const entry of entries) SendQueue.#give(this, entry, error);
     this.#options.onPendingChange(0);
   }
@@ -196,22 +198,22 @@ export class SendQueue<Out> {
     try {
       const options = this.#options;
       const window = this.#window;
-      while (this.#queued.length > 0 && this.#writer) {
+      while (this.queued.length > 0 && this.#writer) {
         const now = options.scheduler.now();
         const wait = Math.max(this.#pausedUntil - now, window?.wait(now) ?? 0);
         if (wait > 0) {
           SendQueue.#wakeIn(this, wait);
           return;
         }
-        const entry = this.#queued[0]!;
+        const entry = this.queued[0]!;
         if (!this.#writer(entry.frame)) return;
-        this.#queued.shift();
+        this.queued.shift();
         window?.record(now);
         entry.written = true;
         entry.expiry?.unsubscribe();
         entry.expiry = undefined;
         if (options.awaitsAck && entry.key !== undefined) {
-          this.#inFlight.push(entry);
+          this.inFlight.push(entry);
           moveReceipt(entry.receipt, 'written');
         } else {
           settleReceipt(entry.receipt, 'written');
@@ -241,7 +243,7 @@ export class SendQueue<Out> {
   /** Puts a written entry back in the queue, in its place by age. */
   static #requeue<Out>(queue: SendQueue<Out>, entry: Entry<Out>): void {
     moveReceipt(entry.receipt, 'queued');
-    const queued = queue.#queued;
+    const queued = queue.queued;
     let index = queued.findIndex((other) => other.seq > entry.seq);
     if (index < 0) index = queued.length;
     queued.splice(index, 0, entry);

@@ -1,4 +1,4 @@
-import { BehaviorSubject, defer, Observable, of } from 'rxjs';
+import { BehaviorSubject, Observable, of } from 'rxjs';
 
 /**
  * Where a session stands, as `state$` reports it. Tagged by `type` like the socket events:
@@ -38,17 +38,21 @@ export type SessionStateType = SessionState['type'];
 export class StateCell {
   readonly #subject = new BehaviorSubject<SessionState>({ type: 'idle' });
   // The state last set: ahead of the subject while a change set from a state$ handler waits.
-  #latest: SessionState = this.#subject.getValue();
+  // Plain, not `#`: `session.state` reads it, and apps may hold the session in a Proxy (Vue's
+  // reactive(), a Pinia store), through which a `#` field read throws.
+  private latest: SessionState = this.#subject.getValue();
   #waiting: SessionState[] | undefined;
 
   /** The current state, then every change; after `closed`, just `closed` and completion. */
-  readonly state$: Observable<SessionState> = defer(() =>
-    this.#subject.closed || this.#subject.isStopped ? of(this.#subject.getValue()) : this.#subject.asObservable(),
-  );
+  readonly state$: Observable<SessionState> = new Observable<SessionState>((subscriber) => {
+    // What defer() + asObservable() did, without their closures and Observable (memory per session).
+    const subject = this.#subject;
+    (subject.closed || subject.isStopped ? of(subject.getValue()) : subject).subscribe(subscriber);
+  });
 
   /** The current state. */
   get value(): SessionState {
-    return this.#latest;
+    return this.latest;
   }
 
   /**
@@ -57,8 +61,8 @@ export class StateCell {
    * after it, so every subscriber sees the states in the order they were set.
    */
   set(next: SessionState): void {
-    if (this.#latest.type === 'closed' || sameState(this.#latest, next)) return;
-    this.#latest = next;
+    if (this.latest.type === 'closed' || sameState(this.latest, next)) return;
+    this.latest = next;
     if (this.#waiting) {
       this.#waiting.push(next);
       return;
