@@ -466,9 +466,15 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
     failure = failed;
     queue.end(failed ? new SessionClosedError('error', failed.error) : new SessionClosedError('close'));
     if (!failed) {
-      // A failure ends the hold with the shared stream; close() ends them both here.
-      releaseHold();
-      ending?.complete();
+      // A failure ends the hold with the shared stream; close() ends them both here. A teardown
+      // that throws (an app's finalize, a socket whose close throws) must not stop close() half
+      // way: it is reported as rxjs reports errors nobody handles, and the session still closes.
+      try {
+        releaseHold();
+        ending?.complete();
+      } catch (error) {
+        throwError(() => error).subscribe();
+      }
     }
     state.set(failed ? { type: 'closed', error: failed.error } : { type: 'closed' });
     unobserved?.clear();
@@ -551,13 +557,24 @@ export function connect<In, Out = unknown, TToken = string, Id = unknown>(
   return new Session<In, Out>(messages$, state.state$, invalid$.asObservable(), dropped$.asObservable(), send, () => end(), state, queue);
 }
 
+const CELL = Symbol('state cell');
+const QUEUE = Symbol('send queue');
+
 /**
  * What `connect` returns. A class: V8 keeps an object literal with getters as a dictionary (about
  * 0.6 KB per session). Plain fields, not `#` ones: a `#` field throws when a getter runs through a
  * Proxy of the session (Vue's reactive()). `send` and `close` are own functions, so they work
- * detached (`button.onclick = session.close`), as they always did.
+ * detached (`button.onclick = session.close`), as they always did. `state` and `pending` are own
+ * getters (shared functions, no closure per session) and the internals sit under symbols, so that
+ * `{ ...session }`, `Object.keys` and property-descriptor copies see the public members only, as
+ * with the object literal this replaces.
  */
 class Session<In, Out> implements SocketSession<In, Out> {
+  declare readonly state: SessionState;
+  declare readonly pending: number;
+  readonly [CELL]: StateCell;
+  readonly [QUEUE]: SendQueue<Out>;
+
   constructor(
     readonly messages$: Observable<In>,
     readonly state$: Observable<SessionState>,
@@ -565,18 +582,30 @@ class Session<In, Out> implements SocketSession<In, Out> {
     readonly dropped$: Observable<DroppedSend<Out>>,
     readonly send: (message: Out, options?: SendOptions) => SendReceipt,
     readonly close: () => void,
-    private readonly cell: StateCell,
-    private readonly queue: SendQueue<Out>,
-  ) {}
-
-  get state(): SessionState {
-    return this.cell.value;
-  }
-
-  get pending(): number {
-    return this.queue.pending;
+    cell: StateCell,
+    queue: SendQueue<Out>,
+  ) {
+    this[CELL] = cell;
+    this[QUEUE] = queue;
+    Object.defineProperties(this, LIVE_MEMBERS);
   }
 }
+
+/** `state` and `pending` as own, enumerable, live getters of every session. */
+const LIVE_MEMBERS: PropertyDescriptorMap = {
+  state: {
+    enumerable: true,
+    get(this: Session<unknown, unknown>): SessionState {
+      return this[CELL].value;
+    },
+  },
+  pending: {
+    enumerable: true,
+    get(this: Session<unknown, unknown>): number {
+      return this[QUEUE].pending;
+    },
+  },
+};
 
 /** `auth.ack`, also recording the frame it recognises for `resume.fromAck` (see `live.ackFrame`). */
 function recordingAck(ack: FrameMatcher, live: LiveSocket): (value: unknown) => boolean {
