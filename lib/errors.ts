@@ -69,8 +69,11 @@ export class ConnectionClosedError extends SocketPipelineError {
     /** Milliseconds between open and close; `undefined` when the socket never opened. */
     readonly msSinceOpen: number | undefined,
     message?: string,
+    /** What the WebSocket implementation said went wrong (`ws`: ECONNREFUSED, a TLS error, an HTTP 401 instead of an upgrade). */
+    cause?: unknown,
   ) {
-    super(message ?? describeClose(closeCode, reason, phase, msSinceOpen));
+    const described = message ?? describeClose(closeCode, reason, phase, msSinceOpen);
+    super(cause === undefined ? described : `${described} (${errorSummary(cause)})`, cause === undefined ? undefined : { cause });
   }
 }
 

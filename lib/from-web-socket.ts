@@ -33,8 +33,8 @@ export interface FromWebSocketConfig {
   /**
    * Accept a plain `ws://` URL to a host other than this machine. Without it such a URL is refused
    * when the stream is created, because the auth frame (with its token) and every message would
-   * cross the network unencrypted. Loopback hosts (`localhost`, `127.x.x.x`, `[::1]`) and names
-   * reserved for tests (`*.test`, `*.localhost`, `*.invalid`, `*.example`) never need it.
+   * cross the network unencrypted. Loopback hosts (`localhost`, `127.x.x.x`, `[::1]`), `*.localhost`
+   * and `*.invalid` never need it (`*.test` and `*.example` do: a LAN DNS may serve them).
    * @default false
    */
   allowInsecure?: boolean;
@@ -109,16 +109,30 @@ export function fromWebSocket(url: string | (() => string), config: FromWebSocke
       subscriber.next({ type: 'frame', connection, frame: new InboundFrame(event.data, maxFrameBytes) });
     };
     // Browsers fire close right after error, and `ws` does too; the close carries the code. Only
-    // `ws` says why it dropped a connection itself (a frame over maxPayload, bad UTF-8): keep that.
+    // `ws` says why: a frame it refused (over maxPayload, bad UTF-8) becomes a FrameRejectedError;
+    // anything else it names (ECONNREFUSED, ENOTFOUND, a TLS error, an HTTP 401 instead of the
+    // upgrade) becomes the cause of the 1006, so a DNS failure is not reported as a server down.
     let rejectedFrame: FrameRejectedError['kind'] | undefined;
+    let failure: Error | undefined;
     socket.onerror = (event) => {
       rejectedFrame = frameRejection(event);
+      const error = (event as { error?: unknown } | null)?.error;
+      failure = rejectedFrame === undefined && error instanceof Error ? error : undefined;
     };
     socket.onclose = (event) => {
+      const { code } = event;
       subscriber.error(
-        rejectedFrame && event.code === 1006
+        rejectedFrame && code === 1006
           ? new FrameRejectedError(rejectedFrame, connection.phase, connection.msSinceOpen())
-          : new ConnectionClosedError(event.code, event.reason, event.wasClean, connection.phase, connection.msSinceOpen()),
+          : new ConnectionClosedError(
+              code,
+              event.reason,
+              event.wasClean,
+              connection.phase,
+              connection.msSinceOpen(),
+              undefined,
+              code === 1006 ? failure : undefined,
+            ),
       );
     };
     subscriber.next({ type: 'connecting', connection });
@@ -139,7 +153,9 @@ function noop(): void {}
 /** The inbound-frame failure a `ws` error event names (its `error.code`), if it is one. */
 function frameRejection(event: unknown): FrameRejectedError['kind'] | undefined {
   const code = (event as { error?: { code?: unknown } } | null)?.error?.code;
-  if (typeof code !== 'string' || !code.startsWith('WS_ERR_')) return undefined;
+  // A close frame with a code invalid on the wire (a proxy relaying 1006 while shutting down): a
+  // browser reports a plain 1006 and reconnects; so do we, rather than a fatal protocol error.
+  if (typeof code !== 'string' || !code.startsWith('WS_ERR_') || code === 'WS_ERR_INVALID_CLOSE_CODE') return undefined;
   if (/^WS_ERR_UNSUPPORTED_(DATA_PAYLOAD|MESSAGE)_LENGTH$/.test(code)) return 'too-large';
   return code === 'WS_ERR_INVALID_UTF8' ? 'invalid-utf8' : 'protocol';
 }

@@ -51,9 +51,12 @@ function withoutOwnAdvice(message: string, cause: unknown): string {
     cause instanceof AuthTimeoutError ||
     (cause instanceof ConnectionClosedError && !(cause instanceof AuthClosedError) && cause.msSinceOpen === undefined);
   if (!ownAdvice) return message;
-  const at = cause.message.lastIndexOf(': check ');
-  const clause = at === -1 ? '' : cause.message.slice(at);
-  return clause && message.endsWith(clause) ? message.slice(0, -clause.length) : message;
+  const own = cause.message;
+  const at = own.lastIndexOf(': check ');
+  if (at === -1 || !message.endsWith(own.slice(at))) return message;
+  // A connect failure may end with what `ws` said, in parentheses after the advice: keep that.
+  const said = own.indexOf(' (', at);
+  return message.slice(0, message.length - own.length + at) + (said === -1 ? '' : own.slice(said));
 }
 
 function advice(error: unknown, context: DiagnosisContext): string {

@@ -395,14 +395,12 @@ export function graphqlSubscribe<Data = Record<string, unknown>>(
         subscriber.error(error);
       });
     };
-    // Tells the server to stop, once it knows the operation (a queued subscribe is written first).
+    // Tells the server to stop. A subscribe still queued gets its complete queued right behind it
+    // now, not once it is written: the queue writes in order, so a resubscribe under the same id
+    // (React StrictMode mounts twice) goes out after this complete, never as a second subscribe
+    // for a running id, which the server answers with a fatal 4409.
     const stop = () => {
-      if (receipt?.status === 'written') session.send({ id, type: 'complete' });
-      else if (receipt?.status === 'queued')
-        receipt.then(
-          () => session.send({ id, type: 'complete' }),
-          () => undefined,
-        );
+      if (receipt?.status === 'written' || receipt?.status === 'queued') session.send({ id, type: 'complete' });
     };
 
     const inbound: Subscription = session.messages$.subscribe({
@@ -449,12 +447,14 @@ export function graphqlSubscribe<Data = Record<string, unknown>>(
     start();
 
     return () => {
-      inbound.unsubscribe();
-      sockets.unsubscribe();
+      // complete first: leaving messages$ may close the socket at once (grace 0), and a complete
+      // sent after that would open a new socket just to carry it.
       if (!over) {
         over = true;
         stop();
       }
+      inbound.unsubscribe();
+      sockets.unsubscribe();
     };
   });
 }

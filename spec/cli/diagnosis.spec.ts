@@ -24,6 +24,15 @@ describe('probe diagnosis', () => {
     expect(text).to.contain('. Check: the URL, the network path');
   });
 
+  it('keeps what ws said went wrong, after dropping the generic advice', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+    const error = new ConnectionClosedError(1006, '', false, 'connecting', undefined, undefined, refused);
+    expect(diagnose(error, context('connecting'))).to.equal(
+      'while connecting: the connection failed before it opened (1006, no reason) (Error: connect ECONNREFUSED 127.0.0.1:1). ' +
+        'Check: the URL (ws:// or wss://, host, port, path) and that the server is up',
+    );
+  });
+
   it("never cuts a server's close reason that happens to contain ': check '", () => {
     const reason = 'bad request: check your headers';
     const error = new ConnectionClosedError(4400, reason, true, 'ready', 1200);
