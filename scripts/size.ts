@@ -53,7 +53,7 @@ export const CHECKS: readonly SizeCheck[] = [
   },
   ...(
     [
-      ['fromWebSocket', 2.85],
+      ['fromWebSocket', 2.95],
       ['waitForOpen', 1.1],
       ['authenticate', 3.2],
       ['heartbeat', 2.0],
