@@ -179,6 +179,8 @@ function assertUrl(url: unknown, allowInsecure: boolean): string {
   check(parsed !== undefined, 'url is not a valid URL; expected ws://host[:port]/path or wss://...');
   const scheme = parsed.protocol;
   check(/^(wss?|https?):$/.test(scheme), `url must use ws:// or wss://, not ${scheme}//`);
+  // The WebSocket constructor throws on any fragment, even an empty one (`#` alone).
+  check(!url.includes('#'), 'url must not have a #fragment (a WebSocket URL cannot carry one)');
   check(
     allowInsecure || /^(ws|http)s:$/.test(scheme) || isLocalHost(parsed.hostname),
     `url is plain ws:// to ${parsed.hostname}, another machine: the auth token and every message ` +

@@ -62,7 +62,8 @@ export class InboundFrame {
   private parse(): void {
     const { data } = this;
     let kind: DecodeError['kind'];
-    if (typeof data !== 'string') kind = 'binary';
+    // An oversized binary frame is 'too-large' too (maxFrameBytes counts its bytes).
+    if (typeof data !== 'string') kind = this.size > this.maxBytes ? 'too-large' : 'binary';
     else if (data.length > this.maxBytes) kind = 'too-large';
     else {
       try {

@@ -245,6 +245,15 @@ describe('messages', () => {
     const nested = (depth: number): string => '{"children":['.repeat(depth) + '{"children":[]}' + ']}'.repeat(depth);
     const frame = (text: string) => ({ type: 'frame', frame: new InboundFrame(text) }) as unknown as SocketEvent;
 
+    it("reports a binary frame over maxFrameBytes as 'too-large', like a text one", () => {
+      const reported: DecodeError[] = [];
+      const oversized = { type: 'frame', frame: new InboundFrame(new Uint8Array(2048).buffer, 1024) } as unknown as SocketEvent;
+      from([oversized])
+        .pipe(messages(Tree, { onInvalid: (e) => reported.push(e) }))
+        .subscribe();
+      expect(reported.map((error) => [error.kind, error.size])).to.deep.equal([['too-large', 2048]]);
+    });
+
     it('reports a frame too deep for a recursive codec (a stack overflow in io-ts) and decodes the next one', () => {
       const out: unknown[] = [];
       const reported: DecodeError[] = [];

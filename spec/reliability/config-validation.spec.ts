@@ -61,6 +61,12 @@ describe('bad configuration fails at creation with a TypeError naming the option
       ['an http:// URL to another machine', create('http://chat.example.com'), /url is plain ws:\/\//],
       ['a URL that does not parse', create('not a url'), /url is not a valid URL/],
       ['a scheme a WebSocket cannot use', create('ftp://127.0.0.1'), /url must use ws:\/\/ or wss:\/\//],
+      [
+        'a URL with a #fragment (the WebSocket constructor throws on it)',
+        create('wss://a.example.com/ws#room'),
+        /url must not have a #fragment/,
+      ],
+      ['a URL with an empty fragment', create('wss://a.example.com/ws#'), /url must not have a #fragment/],
       ['a url that is neither a string nor a function', create(42), /url must be a string or a function/],
       ['a negative maxFrameBytes', create('wss://a.example.com', { maxFrameBytes: -1 }), /maxFrameBytes/],
       ['maxFrameBytes NaN', create('wss://a.example.com', { maxFrameBytes: Number.NaN }), /maxFrameBytes/],
