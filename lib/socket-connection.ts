@@ -35,21 +35,18 @@ export class SocketConnection {
   phase: ConnectionPhase = 'connecting';
   /** `scheduler.now()` when the socket opened; `undefined` before. */
   openedAt: number | undefined;
-  /** The underlying socket. Prefer the methods here, which keep the send rules. */
-  readonly socket: WebSocketLike;
-  /** Clock for `msSinceOpen`; the virtual one in marble tests. */
-  readonly scheduler: SchedulerLike;
   // Plain private fields, not `#` ones: apps get this object in every event, and a `#` field
   // throws when a method runs through a Proxy of it (Vue's reactive(), MobX observables).
   private holds = 0;
   private readonly heldFrames: string[] = [];
-  private readonly serialize: Serializer;
 
-  constructor(socket: WebSocketLike, scheduler: SchedulerLike, serialize: Serializer = JSON.stringify) {
-    this.socket = socket;
-    this.scheduler = scheduler;
-    this.serialize = serialize;
-  }
+  constructor(
+    /** The underlying socket. Prefer the methods here, which keep the send rules. */
+    readonly socket: WebSocketLike,
+    /** Clock for `msSinceOpen`; the virtual one in marble tests. */
+    readonly scheduler: SchedulerLike,
+    private readonly serialize: Serializer = JSON.stringify,
+  ) {}
 
   /** Whether the socket is OPEN, so a frame written now is really sent. */
   get isOpen(): boolean {
@@ -68,7 +65,7 @@ export class SocketConnection {
 
   /** Writes a protocol frame now. Throws {@link SocketNotOpenError} unless the socket is OPEN. */
   sendFrame(value: unknown): void {
-    write(this, typeof value === 'string' ? value : this.serialize(value));
+    this.write(typeof value === 'string' ? value : this.serialize(value));
   }
 
   /**
@@ -79,7 +76,7 @@ export class SocketConnection {
     const frame = typeof value === 'string' ? value : this.serialize(value);
     if (this.socket.readyState > ReadyState.OPEN) throw new SocketNotOpenError(this.socket.readyState);
     if (this.holds > 0) this.heldFrames.push(frame);
-    else write(this, frame);
+    else this.write(frame);
   }
 
   /** Holds app frames until the returned release is called (releasing twice is harmless). */
@@ -90,7 +87,7 @@ export class SocketConnection {
       if (released) return;
       released = true;
       this.holds--;
-      while (this.holds === 0 && this.heldFrames.length > 0 && this.isOpen) write(this, this.heldFrames.shift()!);
+      this.flush();
     };
   }
 
@@ -108,10 +105,15 @@ export class SocketConnection {
     if (typeof this.socket.terminate === 'function') this.socket.terminate();
     else this.close(code, reason);
   }
-}
 
-/** Writes `frame` now; a module function, since a `#method` would add a hidden field to every connection. */
-function write(connection: SocketConnection, frame: string): void {
-  if (!connection.isOpen) throw new SocketNotOpenError(connection.socket.readyState);
-  connection.socket.send(frame);
+  private flush(): void {
+    while (this.holds === 0 && this.heldFrames.length > 0 && this.isOpen) {
+      this.write(this.heldFrames.shift()!);
+    }
+  }
+
+  private write(frame: string): void {
+    if (!this.isOpen) throw new SocketNotOpenError(this.socket.readyState);
+    this.socket.send(frame);
+  }
 }

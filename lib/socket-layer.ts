@@ -1,4 +1,4 @@
-import { Observable, type MonoTypeOperatorFunction, type Subscriber } from 'rxjs';
+import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
 import { LayerSubscriber, type Downstream } from './layer-subscriber.js';
 import type { AuthenticatedEvent, OpenEvent, SocketEvent } from './socket-event.js';
 
@@ -17,14 +17,15 @@ export type SocketLayer = LayerSubscriber<SocketEvent, SocketEvent>;
 /**
  * The operator that gives each subscription its own `Layer`, built with the operator's `settings`
  * and torn down with the subscription. The class and settings, not a factory closure: an app builds
- * its operators per session, and each closure costs a context too (memory per session).
+ * its operators per session, and each closure costs a context too (memory per session). Every layer
+ * over socket events uses it, including those that emit something else (`messages`).
  */
-export function socketLayer<S>(
-  Layer: new (subscriber: Subscriber<SocketEvent>, settings: S) => SocketLayer,
+export function socketLayer<S, Out = SocketEvent>(
+  Layer: new (subscriber: Subscriber<Out>, settings: S) => LayerSubscriber<SocketEvent, Out>,
   settings: S,
-): MonoTypeOperatorFunction<SocketEvent> {
+): OperatorFunction<SocketEvent, Out> {
   return (source) =>
-    new Observable<SocketEvent>((subscriber) => {
+    new Observable<Out>((subscriber) => {
       const layer = new Layer(subscriber, settings);
       source.subscribe(layer);
       return layer;

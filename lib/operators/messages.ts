@@ -1,11 +1,12 @@
 import type * as t from 'io-ts';
-import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
+import type { OperatorFunction, Subscriber } from 'rxjs';
 import { checkOption } from '../check-option.js';
 import { decodeSlowly, fastPathFor, type Guard } from '../decode.js';
 import type { DecodeError } from '../errors.js';
 import { NOT_JSON } from '../inbound-frame.js';
 import { LayerSubscriber } from '../layer-subscriber.js';
 import type { SocketEvent } from '../socket-event.js';
+import { socketLayer } from '../socket-layer.js';
 
 /** Configuration of {@link messages}. */
 export interface MessagesConfig {
@@ -50,12 +51,7 @@ export function messages<C extends t.Mixed>(codec: C, config: MessagesConfig = {
   const accepts = fastPathFor(codec);
 
   const settings: MessagesSettings = { codec, accepts, invalid, onInvalid };
-  return (source) =>
-    new Observable<t.TypeOf<C>>((subscriber) => {
-      const filter = new MessageFilter(subscriber, settings);
-      source.subscribe(filter);
-      return filter;
-    });
+  return socketLayer(MessageFilter<t.TypeOf<C>>, settings);
 }
 
 /** The validated options, built once per `messages()` call and shared by its subscriptions. */

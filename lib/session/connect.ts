@@ -15,7 +15,7 @@ import {
   Subscription,
 } from 'rxjs';
 import type { DecodeError } from '../errors.js';
-import { assertMatcher, type FrameMatcher } from '../frame-matcher.js';
+import { assertMatcher, never, type FrameMatcher } from '../frame-matcher.js';
 import { fromWebSocket } from '../from-web-socket.js';
 import { LayerSubscriber } from '../layer-subscriber.js';
 import { authenticate } from '../operators/authenticate.js';
@@ -619,7 +619,6 @@ function recordingAck(ack: FrameMatcher, live: LiveSocket): (value: unknown) => 
 
 /** The rule of both `expireAfter`s, built once: a send must not allocate it. */
 const NEVER = { infinity: 'never' };
-const never = () => false;
 
 /**
  * The last layer before `share`: completes on `close()` (the notifier), and records a failure

@@ -1,7 +1,7 @@
-import { Observable, type MonoTypeOperatorFunction, type Subscriber } from 'rxjs';
+import type { MonoTypeOperatorFunction, Subscriber } from 'rxjs';
 import { frameTest, type FrameMatcher } from '../frame-matcher.js';
 import type { InboundFrame } from '../inbound-frame.js';
-import { LayerSubscriber } from '../layer-subscriber.js';
+import { SocketLayer, socketLayer } from '../socket-layer.js';
 import type { SocketEvent } from '../socket-event.js';
 import { ServerDrainingError } from './errors.js';
 
@@ -12,17 +12,11 @@ import { ServerDrainingError } from './errors.js';
  * the server's deadline instead of after a backoff. The notice is consumed.
  */
 export function reconnectOnDrain(drain: FrameMatcher): MonoTypeOperatorFunction<SocketEvent> {
-  const isDrainNotice = frameTest(drain);
-  return (source) =>
-    new Observable<SocketEvent>((subscriber) => {
-      const watch = new DrainWatch(subscriber, isDrainNotice);
-      source.subscribe(watch);
-      return watch;
-    });
+  return socketLayer(DrainWatch, frameTest(drain));
 }
 
 /** One layer, not an observer of closures (memory per session, see bench/RESULTS.md). */
-class DrainWatch extends LayerSubscriber<SocketEvent, SocketEvent> {
+class DrainWatch extends SocketLayer {
   readonly #isDrainNotice: (frame: InboundFrame) => boolean;
 
   constructor(subscriber: Subscriber<SocketEvent>, isDrainNotice: (frame: InboundFrame) => boolean) {

@@ -1,8 +1,8 @@
 import type * as t from 'io-ts';
-import { Observable, type MonoTypeOperatorFunction, type Subscriber } from 'rxjs';
+import type { MonoTypeOperatorFunction, Subscriber } from 'rxjs';
 import { decodeSlowly } from '../decode.js';
 import { NOT_JSON } from '../inbound-frame.js';
-import { LayerSubscriber } from '../layer-subscriber.js';
+import { SocketLayer, socketLayer } from '../socket-layer.js';
 import type { SocketConnection } from '../socket-connection.js';
 import type { SocketEvent } from '../socket-event.js';
 import type { SendAckConfig } from './connect.js';
@@ -39,15 +39,10 @@ export interface DriveSettings {
  * minifier shortens (it cannot shorten TypeScript's `private` names).
  */
 export function driveSession(settings: DriveSettings): MonoTypeOperatorFunction<SocketEvent> {
-  return (source) =>
-    new Observable<SocketEvent>((subscriber) => {
-      const driver = new SessionDriver(subscriber, settings);
-      source.subscribe(driver);
-      return driver;
-    });
+  return socketLayer(SessionDriver, settings);
 }
 
-class SessionDriver extends LayerSubscriber<SocketEvent, SocketEvent> {
+class SessionDriver extends SocketLayer {
   readonly #settings: DriveSettings;
 
   constructor(subscriber: Subscriber<SocketEvent>, settings: DriveSettings) {

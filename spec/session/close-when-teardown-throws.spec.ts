@@ -38,13 +38,7 @@ describe('close() when completing the pipeline throws', () => {
       testScheduler.flush();
       expect(session.state.type).to.equal('ready');
 
-      let thrown: unknown;
-      try {
-        session.close();
-      } catch (error) {
-        thrown = error;
-      }
-      expect(thrown, 'close() threw').to.equal(undefined);
+      expect(() => session.close(), 'close() threw').not.to.throw();
       expect(session.state.type, 'session.state').to.equal('closed');
       expect(seen.at(-1), 'last state$ value').to.equal('closed');
       expect(invalidDone, 'invalid$ completed').to.equal(true);
@@ -65,13 +59,7 @@ describe('close() when completing the pipeline throws', () => {
       (sockets[0] as unknown as { close: () => void }).close = () => {
         throw new Error('socket close failed');
       };
-      let thrown: unknown;
-      try {
-        session.close();
-      } catch (error) {
-        thrown = error;
-      }
-      expect(thrown, 'close() threw').to.equal(undefined);
+      expect(() => session.close(), 'close() threw').not.to.throw();
       expect(session.state.type, 'session.state').to.equal('closed');
       testScheduler.flush();
       expect(unhandled.map((error) => String(error)).join(), 'reported').to.contain('socket close failed');
