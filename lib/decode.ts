@@ -74,16 +74,23 @@ export function decodeSlowly<A>(codec: t.Decoder<unknown, A>, value: unknown, pr
   return { ok: false, error: new DecodeError('schema', issues, shown, size) };
 }
 
+/** Longest part of a codec's own error message that reaches an issue. */
+const THROWN_MESSAGE_LENGTH = 120;
+/** Longest record key named in a path; a longer one (it may be a token) is named by its length. */
+const PATH_KEY_LENGTH = 24;
+/** Longest path in an issue. */
+const PATH_LENGTH = 160;
+
 /**
  * The issue of a codec that threw: the error's name and the first line of its message, clipped
- * to 120 characters (a codec may put the value it was given in its message). Reading a hostile
+ * (a codec may put the value it was given in its message). Reading a hostile
  * thrown object may throw again: that is reported too, never rethrown.
  */
 export function describeThrow(thrown: unknown): string {
   let what: string;
   try {
     if (thrown instanceof Error) {
-      const message = clipText(String(thrown.message).split('\n', 1)[0]!, 120);
+      const message = clipText(String(thrown.message).split('\n', 1)[0]!, THROWN_MESSAGE_LENGTH);
       const name = String(thrown.name);
       what = message ? `${name}: ${message}` : name;
     } else {
@@ -102,9 +109,9 @@ export function describeIssue({ context, value }: t.ValidationError): string {
     context
       .map(({ key }) => key)
       .filter((key) => key !== '')
-      .map((key) => (key.length > 24 ? `<a key of ${key.length} characters>` : key))
+      .map((key) => (key.length > PATH_KEY_LENGTH ? `<a key of ${key.length} characters>` : key))
       .join('.'),
-    160,
+    PATH_LENGTH,
   );
   return `at ${path ? `.${path}` : '(root)'}: expected ${context.at(-1)?.type.name ?? 'unknown'}, got ${summarize(value)}`;
 }
